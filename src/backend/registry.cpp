@@ -1,0 +1,51 @@
+// Backend names, option parsing and the factory.
+#include "backend/factories.hpp"
+#include "esm/common/error.hpp"
+
+namespace esm::backend {
+
+std::string_view to_string(precision p) { return p == precision::fp16 ? "fp16" : "fp32"; }
+
+precision parse_precision(std::string_view text) {
+  if (text == "fp32") return precision::fp32;
+  if (text == "fp16") return precision::fp16;
+  throw usage_error("unknown precision '" + std::string(text) + "' (fp32, fp16)");
+}
+
+std::string_view to_string(algo_selection a) { return a == algo_selection::find ? "find" : "heuristic"; }
+
+algo_selection parse_algo_selection(std::string_view text) {
+  if (text == "find") return algo_selection::find;
+  if (text == "heuristic") return algo_selection::heuristic;
+  throw usage_error("unknown algorithm selection '" + std::string(text) + "' (find, heuristic)");
+}
+
+std::vector<std::string> available_backends() {
+  std::vector<std::string> names;
+#ifdef ESM_HAVE_ONEDNN
+  names.emplace_back("cpu");
+#endif
+#ifdef ESM_HAVE_CUDNN
+  names.emplace_back("cudnn");
+#endif
+  names.emplace_back("reference");
+  return names;
+}
+
+std::unique_ptr<backend> make_backend(std::string_view name) {
+#ifdef ESM_HAVE_ONEDNN
+  if (name == "cpu") return make_onednn_backend();
+#endif
+#ifdef ESM_HAVE_CUDNN
+  if (name == "cudnn") return make_cudnn_backend();
+#endif
+  if (name == "reference") return make_reference_backend();
+  if (name == "cpu" || name == "cudnn") {
+    throw usage_error("backend '" + std::string(name) + "' is not compiled into this esm build");
+  }
+  std::string known;
+  for (const auto& n : available_backends()) known += (known.empty() ? "" : ", ") + n;
+  throw usage_error("unknown backend '" + std::string(name) + "' (available: " + known + ")");
+}
+
+}  // namespace esm::backend
