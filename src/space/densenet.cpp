@@ -114,11 +114,14 @@ arch densenet::parse(std::string_view s) const {
   if (g.size() != 1 || g[0].size() != blocks) {
     throw usage_error("densenet growth '" + std::string(fields[3]) + "' must list 4 growth rates");
   }
-  if (f.size() != blocks) throw usage_error("densenet bottleneck factors need 4 '-'-separated dense blocks");
   for (int st = 0; st < blocks; ++st) {
     const auto si = static_cast<std::size_t>(st);
     (void)text::index_of(depth_choices[si], d[0][si], "densenet block " + std::to_string(st + 1) + " depth");
     (void)text::index_of(growth_choices, g[0][si], "densenet growth rate");
+  }
+  if (f.size() != blocks) throw usage_error("densenet bottleneck factors need 4 '-'-separated dense blocks");
+  for (int st = 0; st < blocks; ++st) {
+    const auto si = static_cast<std::size_t>(st);
     if (static_cast<int>(f[si].size()) != d[0][si]) {
       throw usage_error("densenet block " + std::to_string(st + 1) + " has depth " + std::to_string(d[0][si]) + " but " +
                         std::to_string(f[si].size()) + " bottleneck factors");

@@ -57,7 +57,7 @@ std::vector<arch> sample_archs(const search_space& space, const sample_request& 
   rng r(req.seed);
   std::unordered_set<std::uint64_t> seen = req.exclude;
   std::vector<arch> out;
-  out.reserve(req.count);
+  out.reserve(std::min<std::size_t>(req.count, std::size_t{1} << 16));
 
   const auto draw_unique = [&](std::optional<int> depth, bool independent) {
     for (std::size_t attempt = 0; attempt < attempts_per_arch; ++attempt) {
