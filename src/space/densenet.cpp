@@ -62,6 +62,16 @@ std::vector<std::string> densenet::gene_names() const {
   return names;
 }
 
+gene_layout densenet::layout() const {
+  gene_layout l;
+  l.stage_slots.assign(max_layers.begin(), max_layers.end());
+  l.slot_offset.assign(layer_offset.begin(), layer_offset.end());
+  l.block_dims = {{"b", factor_choices, g_factor}};
+  l.global_dims = {{"resolution", resolutions(), g_res}};
+  for (int s = 0; s < blocks; ++s) l.global_dims.push_back({"g" + std::to_string(s + 1), growth_choices, g_growth + s});
+  return l;
+}
+
 search_space::structure densenet::elastic_structure(const sample_constraints&) const {
   return {{depth_choices.begin(), depth_choices.end()}, 3, {3, 3, 3, 3}};
 }

@@ -86,6 +86,15 @@ std::vector<std::string> ofa_mbv3::gene_names() const {
   return names;
 }
 
+gene_layout ofa_mbv3::layout() const {
+  gene_layout l;
+  l.stage_slots.assign(stages, max_depth);
+  for (int s = 0; s < stages; ++s) l.slot_offset.push_back(s * max_depth);
+  l.block_dims = {{"k", kernel_choices, g_kernel}, {"e", expand_choices, g_expand}};
+  l.global_dims = {{"width", {0, 1}, g_width}, {"resolution", resolutions(), g_res}};
+  return l;
+}
+
 search_space::structure ofa_mbv3::elastic_structure(const sample_constraints&) const {
   return {std::vector<std::vector<int>>(stages, depth_choices), 9, {}};
 }

@@ -76,6 +76,17 @@ std::vector<std::string> ofa_resnet50::gene_names() const {
   return names;
 }
 
+gene_layout ofa_resnet50::layout() const {
+  gene_layout l;
+  l.stage_slots.assign(max_blocks.begin(), max_blocks.end());
+  l.slot_offset.assign(block_offset.begin(), block_offset.end());
+  l.block_dims = {{"e", expand_percent, g_expand}};
+  l.global_dims = {{"resolution", resolutions(), g_res}, {"stem_block", {0, 1}, g_stem}};
+  const char* widths[] = {"w_stem1", "w_stem3", "w1", "w2", "w3", "w4"};
+  for (int i = 0; i < 6; ++i) l.global_dims.push_back({widths[i], {0, 1, 2}, g_width + i});
+  return l;
+}
+
 search_space::structure ofa_resnet50::elastic_structure(const sample_constraints&) const {
   structure st;
   for (int s = 0; s < stages; ++s) {

@@ -36,6 +36,12 @@ std::vector<std::vector<std::uint64_t>> suffix_ways(const std::vector<std::vecto
 
 }  // namespace
 
+int gene_layout::total_slots() const {
+  int n = 0;
+  for (int s : stage_slots) n += s;
+  return n;
+}
+
 std::vector<int> search_space::resolutions() const {
   std::vector<int> r;
   for (int v = 128; v <= 224; v += 4) r.push_back(v);

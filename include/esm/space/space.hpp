@@ -30,6 +30,21 @@ struct sample_constraints {
   std::optional<std::string> variant;  ///< e.g. "w1.2" for ofa-mbv3
 };
 
+/// Where each choice lives in a space's gene vector: what encodings (include/esm/features/)
+/// need to read any space generically.
+struct gene_layout {
+  struct dim {
+    std::string name;
+    std::vector<int> values;  ///< allowed values, ascending
+    int gene_offset = 0;      ///< block dims: gene of slot 0; global dims: the gene itself
+  };
+  std::vector<int> stage_slots;  ///< maximum blocks per stage
+  std::vector<int> slot_offset;  ///< first slot index of each stage
+  std::vector<dim> block_dims;   ///< per-block choices; gene = gene_offset + slot (0 = inactive)
+  std::vector<dim> global_dims;  ///< whole-network choices (width, resolution, growth, ...)
+  [[nodiscard]] int total_slots() const;
+};
+
 class search_space {
  public:
   virtual ~search_space() = default;
@@ -43,6 +58,7 @@ class search_space {
 
   /// Names of the fixed-length gene vector's entries.
   [[nodiscard]] virtual std::vector<std::string> gene_names() const = 0;
+  [[nodiscard]] virtual gene_layout layout() const = 0;
 
   [[nodiscard]] virtual std::string format(const arch& a) const = 0;
   /// Throws usage_error naming the offending token.
