@@ -1,0 +1,50 @@
+// Measuring a list of architectures in one process under the drift guard: the driver that runs
+// drift_guard's decisions with real workloads, in any measure_mode.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "esm/measure/drift_guard.hpp"
+#include "esm/measure/policy.hpp"
+#include "esm/measure/runner.hpp"
+
+namespace esm::measure {
+
+/// Builds (compiles) arch `index`'s workload. Called again for a re-measurement, so a caller
+/// never has to keep more than one group's executables alive.
+using workload_factory = std::function<workload(std::size_t index)>;
+
+/// Receives each arch's measurement once it is final (its window's drift check passed, was
+/// re-measured successfully or gave up; at once when the guard is off), in that order.
+using result_sink = std::function<void(std::size_t index, const measurement& m)>;
+
+/// One drift check, as recorded.
+struct drift_check {
+  std::int64_t time_unix_ns = 0;
+  std::size_t measurements_so_far = 0;  ///< arch measurements taken before it, re-measurements included
+  double reference_ms = 0;              ///< the reading (reference_check_ms)
+  double baseline_ms = 0;               ///< what it was compared with
+  drift_decision decision;              ///< verdict, relative change, the window's archs
+};
+
+struct batch_result {
+  std::vector<measurement> results;    ///< by arch index
+  double baseline_ms = not_measured;   ///< the reference at start (guard on)
+  std::int64_t baseline_unix_ns = 0;
+  std::vector<drift_check> checks;     ///< every check, in order
+};
+
+/// Measures archs 0..count-1 in order under `p` (validated first: usage_error). The reference is
+/// warmed up once when the guard is on or the mode needs it; the guard (p.drift_every > 0) takes
+/// its baseline next, checks every p.drift_every archs and once at the end, and re-measures a
+/// drifting window up to p.drift_max_retries times. Interleaved mode measures groups of
+/// p.interleave_group archs together (a re-measured window, too); a check falls due after the
+/// group in which the count is reached.
+[[nodiscard]] batch_result measure_batch(std::size_t count, const workload_factory& make_arch,
+                                         const workload& reference, const measure_policy& p,
+                                         const result_sink& on_final = {});
+
+}  // namespace esm::measure

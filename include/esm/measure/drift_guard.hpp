@@ -1,0 +1,66 @@
+// The drift guard's decisions, as a pure state machine: it is fed "arch i finished" and "the
+// reference measured X ms" and answers whether a check is due and which archs to re-measure.
+// No clocks and no workloads here; measure/batch.hpp runs it with real ones.
+//
+// Protocol:
+//   set_baseline(ref_ms)                 once, before the first arch
+//   on_arch_done(i) -> check due?        after every arch measured for the first time
+//   on_check(ref_ms) -> decision         when due, and once at the end if unchecked() is not empty
+//     drift      : re-measure decision.archs, then call on_check again (no on_arch_done for them)
+//     ok         : decision.archs are final
+//     remeasured : a re-measurement came back within the threshold; decision.archs are final
+//     gave_up    : still drifting after max_retries re-measurements; decision.archs are final as
+//                  they are, and the baseline moves to ref_ms (a lasting shift is the machine's
+//                  new state: comparing later windows with the old level would re-measure all of
+//                  them for nothing).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace esm::measure {
+
+/// Fixed values: they are stored as integers in datasets.
+enum class drift_verdict : std::int32_t { ok = 0, drift = 1, remeasured = 2, gave_up = 3 };
+[[nodiscard]] std::string_view to_string(drift_verdict v);
+
+struct drift_decision {
+  drift_verdict verdict = drift_verdict::ok;
+  double relative_change = 0;        ///< (ref_ms - baseline) / baseline, signed
+  std::vector<std::size_t> archs;    ///< drift: the archs to re-measure; otherwise: those now final
+};
+
+class drift_guard {
+ public:
+  /// `check_every` >= 1 archs between checks; drift is |relative change| > `threshold`.
+  /// Throws esm::error for check_every < 1, threshold <= 0 or max_retries < 0.
+  drift_guard(int check_every, double threshold, int max_retries);
+
+  /// The reference's latency at start, ms (> 0). Resets the guard.
+  void set_baseline(double reference_ms);
+
+  /// Arch `arch` was measured (first time); returns true when a check is due now.
+  [[nodiscard]] bool on_arch_done(std::size_t arch);
+
+  /// The reference measured `reference_ms` at a check.
+  [[nodiscard]] drift_decision on_check(double reference_ms);
+
+  [[nodiscard]] double baseline_ms() const { return baseline_ms_; }
+  /// Archs measured since the last good check, in order (the window a drift re-measures).
+  [[nodiscard]] const std::vector<std::size_t>& unchecked() const { return window_; }
+  /// Re-measurements of the current window so far.
+  [[nodiscard]] int retries() const { return retries_; }
+
+ private:
+  int check_every_;
+  double threshold_;
+  int max_retries_;
+  double baseline_ms_ = 0;
+  std::vector<std::size_t> window_;
+  int since_check_ = 0;
+  int retries_ = 0;
+};
+
+}  // namespace esm::measure

@@ -1,0 +1,111 @@
+// The drift-guarded batch driver (esm/measure/batch.hpp).
+#include "esm/measure/batch.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <span>
+
+namespace esm::measure {
+
+namespace {
+
+class batch_driver {
+ public:
+  batch_driver(std::size_t count, const workload_factory& make_arch, const workload& reference,
+               const measure_policy& p, const result_sink& on_final)
+      : make_arch_(make_arch), reference_(reference), p_(p), on_final_(on_final) {
+    out_.results.resize(count);
+  }
+
+  batch_result run() {
+    const std::size_t count = out_.results.size();
+    if (p_.drift_every > 0 || p_.mode != measure_mode::plain) {
+      (void)warm_up(reference_, p_.warmup_runs, p_.warmup_ms);
+    }
+    if (p_.drift_every > 0) {
+      guard_.emplace(p_.drift_every, p_.drift_threshold, p_.drift_max_retries);
+      out_.baseline_ms = reference_check_ms(reference_, p_);
+      out_.baseline_unix_ns = unix_time_ns();
+      guard_->set_baseline(out_.baseline_ms);
+    }
+    const std::size_t group = p_.mode == measure_mode::interleaved ? static_cast<std::size_t>(p_.interleave_group) : 1;
+    std::vector<std::size_t> archs;
+    for (std::size_t first = 0; first < count; first += group) {
+      archs.clear();
+      for (std::size_t i = first; i < std::min(first + group, count); ++i) archs.push_back(i);
+      measure(archs, /*again=*/false);
+      if (!guard_) {
+        finalise(archs);
+        continue;
+      }
+      bool due = false;
+      for (std::size_t i : archs) due = guard_->on_arch_done(i) || due;
+      if (due) check_until_settled();
+    }
+    if (guard_ && !guard_->unchecked().empty()) check_until_settled();
+    return std::move(out_);
+  }
+
+ private:
+  void measure(std::span<const std::size_t> archs, bool again) {
+    const std::size_t group = p_.mode == measure_mode::interleaved ? static_cast<std::size_t>(p_.interleave_group) : 1;
+    for (std::size_t first = 0; first < archs.size(); first += group) {
+      const auto part = archs.subspan(first, std::min(group, archs.size() - first));
+      std::vector<measurement> fresh;
+      if (p_.mode == measure_mode::interleaved) {
+        std::vector<workload> workloads;
+        for (std::size_t i : part) workloads.push_back(make_arch_(i));
+        fresh = measure_interleaved(workloads, reference_, p_);
+      } else {
+        const workload w = make_arch_(part[0]);
+        fresh.push_back(p_.mode == measure_mode::plain ? measure_plain(w, p_) : measure_bracketed(w, reference_, p_));
+      }
+      for (std::size_t k = 0; k < part.size(); ++k) {
+        measurement& slot = out_.results[part[k]];
+        fresh[k].remeasure_count = again ? slot.remeasure_count + 1 : 0;
+        slot = std::move(fresh[k]);
+      }
+      measurements_ += part.size();
+    }
+  }
+
+  void check_until_settled() {
+    for (;;) {
+      drift_check c;
+      c.reference_ms = reference_check_ms(reference_, p_);
+      c.time_unix_ns = unix_time_ns();
+      c.measurements_so_far = measurements_;
+      c.baseline_ms = guard_->baseline_ms();
+      c.decision = guard_->on_check(c.reference_ms);
+      out_.checks.push_back(c);
+      if (c.decision.verdict != drift_verdict::drift) {
+        finalise(c.decision.archs);
+        return;
+      }
+      measure(c.decision.archs, /*again=*/true);
+    }
+  }
+
+  void finalise(std::span<const std::size_t> archs) {
+    if (!on_final_) return;
+    for (std::size_t i : archs) on_final_(i, out_.results[i]);
+  }
+
+  const workload_factory& make_arch_;
+  const workload& reference_;
+  const measure_policy& p_;
+  const result_sink& on_final_;
+  batch_result out_;
+  std::optional<drift_guard> guard_;
+  std::size_t measurements_ = 0;
+};
+
+}  // namespace
+
+batch_result measure_batch(std::size_t count, const workload_factory& make_arch, const workload& reference,
+                           const measure_policy& p, const result_sink& on_final) {
+  p.validate();
+  return batch_driver(count, make_arch, reference, p, on_final).run();
+}
+
+}  // namespace esm::measure

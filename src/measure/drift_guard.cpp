@@ -1,0 +1,70 @@
+// The drift guard state machine (esm/measure/drift_guard.hpp).
+#include "esm/measure/drift_guard.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "esm/common/error.hpp"
+
+namespace esm::measure {
+
+std::string_view to_string(drift_verdict v) {
+  switch (v) {
+    case drift_verdict::ok: return "ok";
+    case drift_verdict::drift: return "drift";
+    case drift_verdict::remeasured: return "remeasured";
+    case drift_verdict::gave_up: return "gave_up";
+  }
+  return "?";
+}
+
+drift_guard::drift_guard(int check_every, double threshold, int max_retries)
+    : check_every_(check_every), threshold_(threshold), max_retries_(max_retries) {
+  if (check_every < 1 || !(threshold > 0.0) || max_retries < 0) {
+    throw error("drift_guard: needs check_every >= 1, threshold > 0, max_retries >= 0");
+  }
+}
+
+void drift_guard::set_baseline(double reference_ms) {
+  if (!(reference_ms > 0.0) || !std::isfinite(reference_ms)) {
+    throw error("drift_guard: baseline must be a finite time > 0 ms, got " + std::to_string(reference_ms));
+  }
+  baseline_ms_ = reference_ms;
+  window_.clear();
+  since_check_ = 0;
+  retries_ = 0;
+}
+
+bool drift_guard::on_arch_done(std::size_t arch) {
+  if (std::find(window_.begin(), window_.end(), arch) == window_.end()) window_.push_back(arch);
+  ++since_check_;
+  return since_check_ >= check_every_;
+}
+
+drift_decision drift_guard::on_check(double reference_ms) {
+  if (baseline_ms_ <= 0.0) throw error("drift_guard: on_check before set_baseline");
+  drift_decision d;
+  d.relative_change = (reference_ms - baseline_ms_) / baseline_ms_;
+  since_check_ = 0;
+  // A NaN reading (a failed reference run) counts as drift rather than as a pass.
+  const bool drifted = !(std::abs(d.relative_change) <= threshold_);
+  if (drifted && retries_ < max_retries_) {
+    ++retries_;
+    d.verdict = drift_verdict::drift;
+    d.archs = window_;
+    return d;
+  }
+  if (drifted) {
+    d.verdict = drift_verdict::gave_up;
+    if (std::isfinite(reference_ms) && reference_ms > 0.0) baseline_ms_ = reference_ms;
+  } else {
+    d.verdict = retries_ > 0 ? drift_verdict::remeasured : drift_verdict::ok;
+  }
+  d.archs = std::move(window_);
+  window_.clear();
+  retries_ = 0;
+  return d;
+}
+
+}  // namespace esm::measure

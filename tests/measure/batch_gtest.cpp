@@ -1,0 +1,153 @@
+// The drift-guarded batch driver against a fake machine whose speed the test controls.
+#include "esm/measure/batch.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+#include <vector>
+
+#include "esm/common/error.hpp"
+#include "measure/fake_workloads.hpp"
+
+namespace esm::measure {
+namespace {
+
+/// A machine whose speed factor jumps by 10% once arch 30 has been measured (i.e. when arch 31
+/// is built). Arch i takes (1 + i / 100) ms times the factor; the reference takes 1 ms times it.
+struct fake_machine {
+  bool jump_is_transient = true;  ///< back to normal once a re-measurement starts
+  double factor = 1.0;
+  std::set<std::size_t> built;
+  std::size_t builds = 0;
+
+  workload make(std::size_t i) {
+    ++builds;
+    if (built.count(i) != 0) {
+      if (jump_is_transient) factor = 1.0;
+    } else {
+      built.insert(i);
+      if (i == 31) factor = 1.1;
+    }
+    return [this, i] { return (1.0 + static_cast<double>(i) / 100.0) * factor; };
+  }
+  workload reference() {
+    return [this] { return factor; };
+  }
+};
+
+std::vector<std::size_t> range(std::size_t first, std::size_t last) {
+  std::vector<std::size_t> v;
+  for (std::size_t i = first; i < last; ++i) v.push_back(i);
+  return v;
+}
+
+TEST(MeasureBatch, TransientDriftRemeasuresExactlyTheWindowSinceTheLastGoodCheck) {
+  fake_machine machine;
+  std::vector<std::size_t> final_order;
+  const auto r = measure_batch(
+      60, [&](std::size_t i) { return machine.make(i); }, machine.reference(), fakes::fast_policy(),
+      [&](std::size_t i, const measurement&) { final_order.push_back(i); });
+
+  EXPECT_DOUBLE_EQ(r.baseline_ms, 1.0);
+  ASSERT_EQ(r.checks.size(), 4u);
+  // After arch 24: the reference still reads 1 ms.
+  EXPECT_EQ(r.checks[0].decision.verdict, drift_verdict::ok);
+  EXPECT_EQ(r.checks[0].decision.archs, range(0, 25));
+  EXPECT_EQ(r.checks[0].measurements_so_far, 25u);
+  // After arch 49: +10% -> archs 25..49 (and only they) are measured again.
+  EXPECT_EQ(r.checks[1].decision.verdict, drift_verdict::drift);
+  EXPECT_NEAR(r.checks[1].decision.relative_change, 0.1, 1e-9);
+  EXPECT_DOUBLE_EQ(r.checks[1].reference_ms, 1.1);
+  EXPECT_EQ(r.checks[1].decision.archs, range(25, 50));
+  // The re-measurement ran at normal speed again.
+  EXPECT_EQ(r.checks[2].decision.verdict, drift_verdict::remeasured);
+  EXPECT_EQ(r.checks[2].decision.archs, range(25, 50));
+  EXPECT_EQ(r.checks[2].measurements_so_far, 75u);
+  // Archs 50..59: fewer than 25, checked at the end.
+  EXPECT_EQ(r.checks[3].decision.verdict, drift_verdict::ok);
+  EXPECT_EQ(r.checks[3].decision.archs, range(50, 60));
+
+  EXPECT_EQ(machine.builds, 85u);  // 60 + 25 re-measured
+  for (std::size_t i = 0; i < 60; ++i) {
+    EXPECT_EQ(r.results[i].remeasure_count, (i >= 25 && i < 50) ? 1 : 0) << "arch " << i;
+    EXPECT_NEAR(r.results[i].stats.trimmed_mean_ms, 1.0 + static_cast<double>(i) / 100.0, 1e-12) << "arch " << i;
+  }
+  EXPECT_EQ(final_order, range(0, 60));  // each arch delivered once, when final
+}
+
+TEST(MeasureBatch, PersistentDriftGivesUpAfterTheRetryBound) {
+  fake_machine machine;
+  machine.jump_is_transient = false;
+  const auto r = measure_batch(60, [&](std::size_t i) { return machine.make(i); }, machine.reference(), fakes::fast_policy());
+
+  std::vector<drift_verdict> verdicts;
+  for (const auto& c : r.checks) verdicts.push_back(c.decision.verdict);
+  EXPECT_EQ(verdicts, (std::vector<drift_verdict>{drift_verdict::ok, drift_verdict::drift, drift_verdict::drift,
+                                                  drift_verdict::gave_up, drift_verdict::ok}));
+  EXPECT_EQ(r.checks[3].decision.archs, range(25, 50));
+  // After giving up, the slower machine is the new baseline, so archs 50..59 pass.
+  EXPECT_DOUBLE_EQ(r.checks[4].baseline_ms, 1.1);
+  EXPECT_EQ(machine.builds, 110u);  // 60 + 2 x 25
+  EXPECT_EQ(r.results[24].remeasure_count, 0);
+  EXPECT_EQ(r.results[25].remeasure_count, 2);
+  EXPECT_EQ(r.results[49].remeasure_count, 2);
+  EXPECT_EQ(r.results[50].remeasure_count, 0);
+  EXPECT_NEAR(r.results[35].stats.trimmed_mean_ms, 1.35 * 1.1, 1e-12);
+}
+
+TEST(MeasureBatch, GuardOffMeasuresOnceAndDeliversAtOnce) {
+  fake_machine machine;
+  measure_policy p = fakes::fast_policy();
+  p.drift_every = 0;
+  std::size_t delivered = 0;
+  const auto r = measure_batch(
+      40, [&](std::size_t i) { return machine.make(i); }, machine.reference(), p,
+      [&](std::size_t i, const measurement&) { EXPECT_EQ(i, delivered++); });
+  EXPECT_TRUE(r.checks.empty());
+  EXPECT_TRUE(std::isnan(r.baseline_ms));
+  EXPECT_EQ(machine.builds, 40u);
+  EXPECT_EQ(delivered, 40u);
+}
+
+TEST(MeasureBatch, NormalisedModeRecordsTheBracketingReference) {
+  fake_machine machine;
+  measure_policy p = fakes::fast_policy();
+  p.mode = measure_mode::normalised;
+  p.bracket_reps = 3;
+  const auto r = measure_batch(20, [&](std::size_t i) { return machine.make(i); }, machine.reference(), p);
+  ASSERT_EQ(r.checks.size(), 1u);  // only the final check: 20 < 25
+  EXPECT_DOUBLE_EQ(r.results[7].reference_ms, 1.0);
+  EXPECT_NEAR(r.results[7].normalised, 1.07, 1e-12);
+}
+
+TEST(MeasureBatch, InterleavedModeMeasuresGroups) {
+  fake_machine machine;
+  measure_policy p = fakes::fast_policy();
+  p.mode = measure_mode::interleaved;
+  p.interleave_group = 2;
+  p.burst_reps = 2;
+  p.bracket_reps = 2;
+  p.drift_every = 3;
+  const auto r = measure_batch(5, [&](std::size_t i) { return machine.make(i); }, machine.reference(), p);
+  // Groups {0, 1}, {2, 3}: the third arch makes the check due after the second group.
+  ASSERT_EQ(r.checks.size(), 2u);
+  EXPECT_EQ(r.checks[0].decision.archs, range(0, 4));
+  EXPECT_EQ(r.checks[1].decision.archs, range(4, 5));
+  for (const auto& m : r.results) {
+    EXPECT_EQ(m.samples_ms.size(), 5u);
+    EXPECT_DOUBLE_EQ(m.reference_ms, 1.0);
+  }
+  EXPECT_NEAR(r.results[3].normalised, 1.03, 1e-12);
+}
+
+TEST(MeasureBatch, ValidatesThePolicy) {
+  fake_machine machine;
+  measure_policy p = fakes::fast_policy();
+  p.trim_fraction = 0.7;
+  EXPECT_THROW((void)measure_batch(1, [&](std::size_t i) { return machine.make(i); }, machine.reference(), p),
+               usage_error);
+}
+
+}  // namespace
+}  // namespace esm::measure

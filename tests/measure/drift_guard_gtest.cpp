@@ -1,0 +1,109 @@
+// The drift guard state machine on made-up reference readings.
+#include "esm/measure/drift_guard.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "esm/common/error.hpp"
+
+namespace esm::measure {
+namespace {
+
+using archs = std::vector<std::size_t>;
+
+TEST(DriftGuard, ChecksEveryKArchsAndAcceptsTheWindow) {
+  drift_guard g(3, 0.03, 2);
+  g.set_baseline(10.0);
+  EXPECT_FALSE(g.on_arch_done(0));
+  EXPECT_FALSE(g.on_arch_done(1));
+  EXPECT_TRUE(g.on_arch_done(2));
+  const auto d = g.on_check(10.2);  // +2%
+  EXPECT_EQ(d.verdict, drift_verdict::ok);
+  EXPECT_NEAR(d.relative_change, 0.02, 1e-12);
+  EXPECT_EQ(d.archs, (archs{0, 1, 2}));
+  EXPECT_TRUE(g.unchecked().empty());
+  EXPECT_FALSE(g.on_arch_done(3));  // the count restarts after a check
+}
+
+TEST(DriftGuard, DriftRedoesTheWindowThenAcceptsIt) {
+  drift_guard g(3, 0.03, 2);
+  g.set_baseline(10.0);
+  for (std::size_t i = 0; i < 3; ++i) (void)g.on_arch_done(i);
+  (void)g.on_check(10.0);
+  for (std::size_t i = 3; i < 6; ++i) (void)g.on_arch_done(i);
+  const auto d = g.on_check(11.0);  // +10%
+  EXPECT_EQ(d.verdict, drift_verdict::drift);
+  EXPECT_NEAR(d.relative_change, 0.1, 1e-12);
+  EXPECT_EQ(d.archs, (archs{3, 4, 5}));
+  EXPECT_EQ(g.retries(), 1);
+  EXPECT_EQ(g.unchecked(), (archs{3, 4, 5}));  // still pending until a check passes
+  const auto again = g.on_check(10.1);
+  EXPECT_EQ(again.verdict, drift_verdict::remeasured);
+  EXPECT_EQ(again.archs, (archs{3, 4, 5}));
+  EXPECT_EQ(g.retries(), 0);
+  EXPECT_DOUBLE_EQ(g.baseline_ms(), 10.0);
+}
+
+TEST(DriftGuard, PersistentDriftGivesUpAfterTheRetryBoundAndRebaselines) {
+  drift_guard g(2, 0.03, 2);
+  g.set_baseline(10.0);
+  (void)g.on_arch_done(0);
+  (void)g.on_arch_done(1);
+  EXPECT_EQ(g.on_check(11.0).verdict, drift_verdict::drift);  // retry 1
+  EXPECT_EQ(g.on_check(11.0).verdict, drift_verdict::drift);  // retry 2
+  const auto d = g.on_check(11.0);                            // bound reached
+  EXPECT_EQ(d.verdict, drift_verdict::gave_up);
+  EXPECT_EQ(d.archs, (archs{0, 1}));
+  EXPECT_DOUBLE_EQ(g.baseline_ms(), 11.0);
+  (void)g.on_arch_done(2);
+  (void)g.on_arch_done(3);
+  EXPECT_EQ(g.on_check(11.1).verdict, drift_verdict::ok);  // +0.9% of the new level
+}
+
+TEST(DriftGuard, SpeedUpsCountAndTheThresholdItselfDoesNot) {
+  drift_guard g(1, 0.03, 0);
+  g.set_baseline(100.0);
+  (void)g.on_arch_done(0);
+  EXPECT_EQ(g.on_check(103.0).verdict, drift_verdict::ok);  // exactly 3%
+  (void)g.on_arch_done(1);
+  // No retries allowed: a 4% speed-up is given up on at once.
+  EXPECT_EQ(g.on_check(96.0).verdict, drift_verdict::gave_up);
+}
+
+TEST(DriftGuard, ArchsAreNotCountedTwiceInAWindow) {
+  drift_guard g(5, 0.03, 2);
+  g.set_baseline(1.0);
+  (void)g.on_arch_done(7);
+  (void)g.on_arch_done(7);
+  EXPECT_EQ(g.unchecked(), (archs{7}));
+}
+
+TEST(DriftGuard, ANanReadingIsDrift) {
+  drift_guard g(1, 0.03, 1);
+  g.set_baseline(1.0);
+  (void)g.on_arch_done(0);
+  EXPECT_EQ(g.on_check(std::nan("")).verdict, drift_verdict::drift);
+  EXPECT_EQ(g.on_check(std::nan("")).verdict, drift_verdict::gave_up);
+  EXPECT_DOUBLE_EQ(g.baseline_ms(), 1.0);  // never re-baselined on a NaN
+}
+
+TEST(DriftGuard, RejectsBadSettings) {
+  EXPECT_THROW(drift_guard(0, 0.03, 2), esm::error);
+  EXPECT_THROW(drift_guard(25, 0.0, 2), esm::error);
+  EXPECT_THROW(drift_guard(25, 0.03, -1), esm::error);
+  drift_guard g(25, 0.03, 2);
+  EXPECT_THROW((void)g.on_check(1.0), esm::error);  // no baseline yet
+  EXPECT_THROW(g.set_baseline(0.0), esm::error);
+}
+
+TEST(DriftVerdict, Names) {
+  EXPECT_EQ(to_string(drift_verdict::ok), "ok");
+  EXPECT_EQ(to_string(drift_verdict::drift), "drift");
+  EXPECT_EQ(to_string(drift_verdict::remeasured), "remeasured");
+  EXPECT_EQ(to_string(drift_verdict::gave_up), "gave_up");
+}
+
+}  // namespace
+}  // namespace esm::measure
