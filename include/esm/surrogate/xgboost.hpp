@@ -1,0 +1,76 @@
+// Gradient-boosted trees through XGBoost's C API (the trees are XGBoost's; esm only drives it).
+// Histogram method on one thread with a fixed seed, so fits are deterministic; the fitted booster
+// is saved as XGBoost's own UBJSON model bytes inside the model state.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "esm/common/error.hpp"
+#include "esm/surrogate/regressor.hpp"
+
+namespace esm {
+
+/// An XGBoost C call failed. what(): "<call> failed at file.cpp:123: <XGBGetLastError()>".
+class xgboost_error : public error {
+ public:
+  using error::error;
+};
+
+}  // namespace esm
+
+namespace esm::surrogate {
+
+struct xgboost_options {
+  std::size_t rounds = 400;  ///< boosting rounds (trees); the most kept with early stopping
+  std::size_t max_depth = 6;
+  double eta = 0.05;              ///< learning rate
+  double subsample = 0.8;         ///< row fraction per tree (drawn from the seed)
+  double colsample_bytree = 0.8;  ///< feature fraction per tree (drawn from the seed)
+  double min_child_weight = 1.0;
+  double reg_lambda = 1.0;        ///< L2 on leaf weights
+  /// Stop after this many rounds without improvement of the validation RMSE (in target space)
+  /// and keep the best round's trees; 0 turns early stopping off (all rows train).
+  std::size_t early_stopping_rounds = 0;
+  double validation_fraction = 0.1;  ///< held out only when early stopping is on
+  bool log_target = true;            ///< fit log(latency); false: fit latency in ms directly
+
+  /// Throws esm::usage_error naming the first bad field.
+  void validate() const;
+};
+
+class xgboost_regressor final : public regressor {
+ public:
+  explicit xgboost_regressor(xgboost_options options = {});
+  ~xgboost_regressor() override;
+  xgboost_regressor(const xgboost_regressor&) = delete;
+  xgboost_regressor& operator=(const xgboost_regressor&) = delete;
+  xgboost_regressor(xgboost_regressor&&) noexcept;
+  xgboost_regressor& operator=(xgboost_regressor&&) noexcept;
+
+  [[nodiscard]] std::string_view kind() const override { return "xgboost"; }
+  /// XGBoost's seed (row and column subsampling) and the validation split come from `seed`.
+  void fit(matrix_view x, std::span<const double> y_ms, std::uint64_t seed) override;
+  /// Features are rounded to float, as XGBoost trains on them.
+  void predict_into(matrix_view x, std::span<double> out_ms) const override;
+  [[nodiscard]] model_state save() const override;
+  void load(const model_state& state) override;
+  [[nodiscard]] bool fitted() const override;
+  [[nodiscard]] std::size_t feature_count() const override { return features_; }
+  [[nodiscard]] std::unique_ptr<regressor> clone_unfitted() const override;
+
+  [[nodiscard]] const xgboost_options& options() const { return options_; }
+  /// Trees kept by the last fit (rounds, or the best round + 1 with early stopping).
+  [[nodiscard]] std::size_t rounds_kept() const { return rounds_kept_; }
+
+ private:
+  struct handles;
+  xgboost_options options_;
+  std::unique_ptr<handles> booster_;
+  std::size_t features_ = 0;
+  std::size_t rounds_kept_ = 0;
+};
+
+}  // namespace esm::surrogate

@@ -1,0 +1,375 @@
+// The MLP: Eigen training (double, one thread) and the single-precision batched predict kernel.
+#include "esm/surrogate/mlp.hpp"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "dense_forward.hpp"
+#include "eigen_support.hpp"
+#include "esm/common/error.hpp"
+#include "esm/common/random.hpp"
+#include "support.hpp"
+
+namespace esm::surrogate {
+
+namespace {
+
+constexpr std::uint64_t state_version = 1;
+const detail::option_field<mlp_options> option_fields[] = {
+    {"learning_rate", &mlp_options::learning_rate},
+    {"min_learning_rate", &mlp_options::min_learning_rate},
+    {"lr_patience", &mlp_options::lr_patience},
+    {"batch_size", &mlp_options::batch_size},
+    {"max_epochs", &mlp_options::max_epochs},
+    {"patience", &mlp_options::patience},
+    {"validation_fraction", &mlp_options::validation_fraction},
+    {"weight_decay", &mlp_options::weight_decay},
+};
+constexpr double adam_beta1 = 0.9;
+constexpr double adam_beta2 = 0.999;
+constexpr double adam_epsilon = 1e-8;
+
+/// Sub-streams of one fit's seed.
+enum seed_stream : std::uint64_t { split_stream = 1, init_stream = 2, order_stream = 3 };
+
+}  // namespace
+
+std::string_view to_string(mlp_loss loss) {
+  switch (loss) {
+    case mlp_loss::log_mse: return "log_mse";
+    case mlp_loss::relative_error: return "relative_error";
+  }
+  return "?";
+}
+
+mlp_loss parse_mlp_loss(std::string_view text) {
+  if (text == "log_mse") return mlp_loss::log_mse;
+  if (text == "relative_error") return mlp_loss::relative_error;
+  throw usage_error("unknown MLP loss '" + std::string(text) + "' (log_mse, relative_error)");
+}
+
+void mlp_options::validate() const {
+  auto fail = [](const std::string& what) { throw usage_error("mlp options: " + what); };
+  if (hidden.empty()) fail("hidden needs at least one layer");
+  for (std::size_t h : hidden)
+    if (h == 0) fail("hidden layer widths must be >= 1");
+  if (!(learning_rate > 0.0)) fail("learning_rate must be > 0");
+  if (!(min_learning_rate > 0.0 && min_learning_rate <= learning_rate))
+    fail("min_learning_rate must be in (0, learning_rate]");
+  if (lr_patience == 0) fail("lr_patience must be >= 1");
+  if (batch_size == 0) fail("batch_size must be >= 1");
+  if (max_epochs == 0) fail("max_epochs must be >= 1");
+  if (patience == 0) fail("patience must be >= 1");
+  if (!(validation_fraction >= 0.0 && validation_fraction < 1.0)) fail("validation_fraction must be in [0, 1)");
+  if (!(weight_decay >= 0.0 && weight_decay * learning_rate < 1.0))
+    fail("weight_decay must be >= 0 with weight_decay * learning_rate < 1");
+}
+
+/// Fitted parameters: layer l maps a_l (in x batch) to w[l] a_l + b[l]; ReLU on all but the last.
+struct mlp_regressor::network {
+  std::vector<Eigen::MatrixXd> w;  ///< out x in
+  std::vector<Eigen::VectorXd> b;
+  std::vector<double> input_mean;
+  std::vector<double> input_scale;
+  double target_mean = 0.0;   ///< log-latency standardisation of the output
+  double target_scale = 1.0;
+  detail::dense_forward kernel;
+
+  void build_kernel() {
+    std::vector<detail::dense_forward::layer_view> views;
+    for (std::size_t l = 0; l < w.size(); ++l)
+      views.push_back({static_cast<std::size_t>(w[l].cols()), static_cast<std::size_t>(w[l].rows()), w[l].data(),
+                       b[l].data()});
+    kernel = detail::dense_forward(input_mean, input_scale, views);
+  }
+};
+
+namespace {
+
+using network_weights = std::pair<std::vector<Eigen::MatrixXd>, std::vector<Eigen::VectorXd>>;
+
+/// Activations of one forward pass, kept for the backward pass.
+struct forward_pass {
+  std::vector<Eigen::MatrixXd> a;  ///< a[0] = input, a[l + 1] = layer l's output (after ReLU)
+};
+
+void forward(const std::vector<Eigen::MatrixXd>& w, const std::vector<Eigen::VectorXd>& b,
+             const Eigen::MatrixXd& input, forward_pass& pass) {
+  pass.a.resize(w.size() + 1);
+  pass.a[0] = input;
+  for (std::size_t l = 0; l < w.size(); ++l) {
+    pass.a[l + 1].noalias() = w[l] * pass.a[l];
+    pass.a[l + 1].colwise() += b[l];
+    if (l + 1 < w.size()) pass.a[l + 1] = pass.a[l + 1].cwiseMax(0.0);
+  }
+}
+
+/// Loss over a batch and its gradient with respect to the (standardised) output o.
+/// t: standardised log-latency targets; y: latencies.
+double loss_and_gradient(mlp_loss loss, const Eigen::RowVectorXd& o, const Eigen::RowVectorXd& t,
+                         const Eigen::RowVectorXd& y, double target_mean, double target_scale,
+                         Eigen::RowVectorXd* grad) {
+  const double n = static_cast<double>(o.size());
+  if (loss == mlp_loss::log_mse) {
+    const Eigen::RowVectorXd diff = o - t;
+    if (grad) *grad = (2.0 / n) * diff;
+    // Reported in log-latency units (not standardised) so losses compare across fits.
+    return target_scale * target_scale * diff.squaredNorm() / n;
+  }
+  const Eigen::RowVectorXd ratio = ((o.array() * target_scale + target_mean).exp() / y.array()).matrix();
+  const Eigen::RowVectorXd r = ratio.array() - 1.0;
+  if (grad) *grad = (r.array().sign() * ratio.array() * (target_scale / n)).matrix();
+  return r.array().abs().sum() / n;
+}
+
+struct adam_state {
+  std::vector<Eigen::MatrixXd> mw, vw;
+  std::vector<Eigen::VectorXd> mb, vb;
+  std::size_t step = 0;
+};
+
+template <class Param, class Grad>
+void adam_update(Param& p, const Grad& g, Param& m, Param& v, double lr, double c1, double c2, double decay) {
+  m = adam_beta1 * m + (1.0 - adam_beta1) * g;
+  v = adam_beta2 * v + (1.0 - adam_beta2) * g.cwiseProduct(g);
+  if (decay > 0.0) p *= 1.0 - lr * decay;
+  p.array() -= lr * (m.array() / c1) / ((v.array() / c2).sqrt() + adam_epsilon);
+}
+
+}  // namespace
+
+mlp_regressor::mlp_regressor(mlp_options options) : options_(std::move(options)) { options_.validate(); }
+mlp_regressor::~mlp_regressor() = default;
+mlp_regressor::mlp_regressor(mlp_regressor&&) noexcept = default;
+mlp_regressor& mlp_regressor::operator=(mlp_regressor&&) noexcept = default;
+mlp_regressor::mlp_regressor(const mlp_regressor& other)
+    : options_(other.options_),
+      net_(other.net_ ? std::make_unique<network>(*other.net_) : nullptr),
+      epochs_run_(other.epochs_run_),
+      best_epoch_(other.best_epoch_),
+      best_loss_(other.best_loss_) {}
+mlp_regressor& mlp_regressor::operator=(const mlp_regressor& other) {
+  if (this != &other) *this = mlp_regressor(other);
+  return *this;
+}
+
+bool mlp_regressor::fitted() const { return net_ != nullptr; }
+std::size_t mlp_regressor::feature_count() const { return net_ ? net_->input_mean.size() : 0; }
+
+void mlp_regressor::fit(matrix_view x, std::span<const double> y_ms, std::uint64_t seed) {
+  check_training_data("mlp", x, y_ms);
+  const auto split = detail::split_holdout(x.rows, options_.validation_fraction,
+                                           detail::derive_seed(seed, split_stream));
+  auto net = std::make_unique<network>();
+
+  // Standardise on the training rows only: the validation rows stay unseen until evaluation.
+  const matrix x_train = select_rows(x, split.train);
+  const auto scaling = detail::fit_column_scaling(x_train);
+  net->input_mean = scaling.mean;
+  net->input_scale = scaling.scale;
+  const auto log_y = detail::to_target(y_ms, true);
+  {
+    const auto t_train = select(log_y, split.train);
+    const auto tv = detail::as_eigen(std::span<const double>(t_train));
+    net->target_mean = tv.mean();
+    const double var = (tv.array() - net->target_mean).square().mean();
+    net->target_scale = var > 1e-24 ? std::sqrt(var) : 1.0;
+  }
+
+  // Samples as columns: a batch is a block of columns and every layer is one matrix product.
+  auto columns = [&](std::span<const std::size_t> rows, Eigen::MatrixXd& z, Eigen::RowVectorXd& t,
+                     Eigen::RowVectorXd& y) {
+    const auto n = static_cast<Eigen::Index>(rows.size());
+    z.resize(static_cast<Eigen::Index>(x.cols), n);
+    t.resize(n);
+    y.resize(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const std::size_t r = rows[static_cast<std::size_t>(i)];
+      for (std::size_t c = 0; c < x.cols; ++c)
+        z(static_cast<Eigen::Index>(c), i) = (x(r, c) - net->input_mean[c]) / net->input_scale[c];
+      t[i] = (log_y[r] - net->target_mean) / net->target_scale;
+      y[i] = y_ms[r];
+    }
+  };
+  Eigen::MatrixXd z_train, z_valid;
+  Eigen::RowVectorXd t_train, t_valid, y_train, y_valid;
+  columns(split.train, z_train, t_train, y_train);
+  columns(split.holdout, z_valid, t_valid, y_valid);
+  const bool has_validation = !split.holdout.empty();
+
+  // He initialisation for the ReLU layers, LeCun (variance 1 / fan-in) for the linear output.
+  rng init(detail::derive_seed(seed, init_stream));
+  std::size_t fan_in = x.cols;
+  std::vector<std::size_t> widths = options_.hidden;
+  widths.push_back(1);
+  for (std::size_t l = 0; l < widths.size(); ++l) {
+    const double sd = std::sqrt((l + 1 < widths.size() ? 2.0 : 1.0) / static_cast<double>(fan_in));
+    Eigen::MatrixXd w(static_cast<Eigen::Index>(widths[l]), static_cast<Eigen::Index>(fan_in));
+    for (Eigen::Index j = 0; j < w.cols(); ++j)
+      for (Eigen::Index i = 0; i < w.rows(); ++i) w(i, j) = sd * init.normal();
+    net->w.push_back(std::move(w));
+    net->b.push_back(Eigen::VectorXd::Zero(static_cast<Eigen::Index>(widths[l])));
+    fan_in = widths[l];
+  }
+
+  adam_state adam;
+  for (std::size_t l = 0; l < net->w.size(); ++l) {
+    adam.mw.push_back(Eigen::MatrixXd::Zero(net->w[l].rows(), net->w[l].cols()));
+    adam.vw.push_back(adam.mw.back());
+    adam.mb.push_back(Eigen::VectorXd::Zero(net->b[l].size()));
+    adam.vb.push_back(adam.mb.back());
+  }
+
+  auto evaluate = [&](const Eigen::MatrixXd& z, const Eigen::RowVectorXd& t, const Eigen::RowVectorXd& y) {
+    forward_pass pass;
+    forward(net->w, net->b, z, pass);
+    return loss_and_gradient(options_.loss, pass.a.back().row(0), t, y, net->target_mean, net->target_scale, nullptr);
+  };
+
+  rng order_rng(detail::derive_seed(seed, order_stream));
+  auto order = detail::iota(split.train.size());
+  const std::size_t batch = std::min(options_.batch_size, split.train.size());
+  const std::size_t layers = net->w.size();
+  forward_pass pass;
+  Eigen::MatrixXd zb, delta, grad_w;
+  Eigen::RowVectorXd tb, yb, grad_o;
+  std::vector<Eigen::MatrixXd> best_w = net->w;
+  std::vector<Eigen::VectorXd> best_b = net->b;
+  double best = std::numeric_limits<double>::infinity();
+  double lr = options_.learning_rate;
+  std::size_t since_best = 0, since_lr = 0, best_epoch = 0, epoch = 0;
+
+  while (epoch < options_.max_epochs && since_best < options_.patience) {
+    ++epoch;
+    detail::shuffle(order, order_rng);
+    for (std::size_t first = 0; first < order.size(); first += batch) {
+      const auto nb = static_cast<Eigen::Index>(std::min(batch, order.size() - first));
+      zb.resize(z_train.rows(), nb);
+      tb.resize(nb);
+      yb.resize(nb);
+      for (Eigen::Index i = 0; i < nb; ++i) {
+        const auto src = static_cast<Eigen::Index>(order[first + static_cast<std::size_t>(i)]);
+        zb.col(i) = z_train.col(src);
+        tb[i] = t_train[src];
+        yb[i] = y_train[src];
+      }
+      forward(net->w, net->b, zb, pass);
+      (void)loss_and_gradient(options_.loss, pass.a.back().row(0), tb, yb, net->target_mean, net->target_scale,
+                              &grad_o);
+      delta = grad_o;
+      ++adam.step;
+      const double c1 = 1.0 - std::pow(adam_beta1, static_cast<double>(adam.step));
+      const double c2 = 1.0 - std::pow(adam_beta2, static_cast<double>(adam.step));
+      for (std::size_t l = layers; l-- > 0;) {
+        grad_w.noalias() = delta * pass.a[l].transpose();
+        const Eigen::VectorXd grad_b = delta.rowwise().sum();
+        if (l > 0) {
+          // Back through layer l, then through the ReLU of layer l - 1 (zero where it was off).
+          Eigen::MatrixXd back = net->w[l].transpose() * delta;
+          delta = (pass.a[l].array() > 0.0).select(back, 0.0);
+        }
+        adam_update(net->w[l], grad_w, adam.mw[l], adam.vw[l], lr, c1, c2, options_.weight_decay);
+        adam_update(net->b[l], grad_b, adam.mb[l], adam.vb[l], lr, c1, c2, 0.0);
+      }
+    }
+
+    const double loss = has_validation ? evaluate(z_valid, t_valid, y_valid) : evaluate(z_train, t_train, y_train);
+    if (loss < best) {
+      best = loss;
+      best_epoch = epoch;
+      best_w = net->w;
+      best_b = net->b;
+      since_best = 0;
+      since_lr = 0;
+    } else {
+      ++since_best;
+      if (++since_lr >= options_.lr_patience) {
+        lr = std::max(lr * 0.5, options_.min_learning_rate);
+        since_lr = 0;
+      }
+    }
+  }
+
+  if (!std::isfinite(best))
+    throw error("mlp fit: the loss was never finite (diverged); lower learning_rate or check the data");
+  net->w = std::move(best_w);
+  net->b = std::move(best_b);
+  net->build_kernel();
+  net_ = std::move(net);
+  epochs_run_ = epoch;
+  best_epoch_ = best_epoch;
+  best_loss_ = best;
+}
+
+void mlp_regressor::predict_into(matrix_view x, std::span<double> out_ms) const {
+  check_prediction_args("mlp", fitted(), feature_count(), x, out_ms);
+  net_->kernel.run(x, out_ms);
+  for (double& v : out_ms) v = std::exp(net_->target_mean + net_->target_scale * v);
+}
+
+model_state mlp_regressor::save() const {
+  if (!fitted()) throw error("mlp save: the model is not fitted");
+  model_state s;
+  detail::write_header(s, kind(), state_version);
+  s.set_vector("options/hidden", detail::to_doubles(options_.hidden));
+  s.set_text("options/loss", std::string(to_string(options_.loss)));
+  detail::write_options<mlp_options>(s, options_, option_fields);
+  s.set_vector("input_mean", net_->input_mean);
+  s.set_vector("input_scale", net_->input_scale);
+  s.set_scalar("target_mean", net_->target_mean);
+  s.set_scalar("target_scale", net_->target_scale);
+  s.set_scalar("layers", static_cast<double>(net_->w.size()));
+  for (std::size_t l = 0; l < net_->w.size(); ++l) {
+    const auto& w = net_->w[l];
+    // Stored row-major (out x in) as the state's convention; Eigen holds it column-major.
+    const detail::row_matrix rm = w;
+    const std::string prefix = "layer/" + std::to_string(l) + "/";
+    s.set_numbers(prefix + "weight", {static_cast<std::uint64_t>(w.rows()), static_cast<std::uint64_t>(w.cols())},
+                  std::vector<double>(rm.data(), rm.data() + rm.size()));
+    s.set_vector(prefix + "bias", std::vector<double>(net_->b[l].data(), net_->b[l].data() + net_->b[l].size()));
+  }
+  s.set_scalar("epochs_run", static_cast<double>(epochs_run_));
+  s.set_scalar("best_epoch", static_cast<double>(best_epoch_));
+  s.set_scalar("best_validation_loss", best_loss_);
+  return s;
+}
+
+void mlp_regressor::load(const model_state& state) {
+  detail::check_header(state, kind(), state_version);
+  mlp_options o;
+  o.hidden = detail::to_counts("options/hidden", state.numbers("options/hidden"));
+  o.loss = parse_mlp_loss(state.text("options/loss"));
+  detail::read_options<mlp_options>(state, o, option_fields);
+  o.validate();
+
+  auto net = std::make_unique<network>();
+  net->input_mean = state.numbers("input_mean");
+  const std::uint64_t d = net->input_mean.size();
+  net->input_scale = state.numbers("input_scale", std::vector<std::uint64_t>{d});
+  net->target_mean = state.scalar("target_mean");
+  net->target_scale = state.scalar("target_scale");
+  const std::size_t layers = state.count("layers");
+  if (layers != o.hidden.size() + 1) throw error("model state: mlp 'layers' does not match 'options/hidden'");
+  std::uint64_t fan_in = d;
+  for (std::size_t l = 0; l < layers; ++l) {
+    const std::uint64_t out = l < o.hidden.size() ? o.hidden[l] : 1;
+    const std::string prefix = "layer/" + std::to_string(l) + "/";
+    const auto& w = state.numbers(prefix + "weight", std::vector<std::uint64_t>{out, fan_in});
+    const auto& b = state.numbers(prefix + "bias", std::vector<std::uint64_t>{out});
+    net->w.push_back(Eigen::Map<const detail::row_matrix>(w.data(), static_cast<Eigen::Index>(out),
+                                                          static_cast<Eigen::Index>(fan_in)));
+    net->b.push_back(Eigen::Map<const Eigen::VectorXd>(b.data(), static_cast<Eigen::Index>(out)));
+    fan_in = out;
+  }
+  net->build_kernel();
+  options_ = std::move(o);
+  net_ = std::move(net);
+  epochs_run_ = state.count("epochs_run");
+  best_epoch_ = state.count("best_epoch");
+  best_loss_ = state.scalar("best_validation_loss");
+}
+
+std::unique_ptr<regressor> mlp_regressor::clone_unfitted() const { return std::make_unique<mlp_regressor>(options_); }
+
+}  // namespace esm::surrogate
