@@ -104,6 +104,37 @@ ensemble_regressor::ensemble_regressor(std::vector<std::unique_ptr<regressor>> p
     if (!p) throw usage_error("ensemble: null member prototype");
 }
 
+ensemble_regressor ensemble_regressor::from_members(std::vector<std::unique_ptr<regressor>> members,
+                                                    std::vector<std::size_t> group_of_member, ensemble_options options,
+                                                    std::vector<double> group_weights) {
+  if (members.empty() || members.size() != group_of_member.size()) {
+    throw error("ensemble from_members: one group index per member, at least one member");
+  }
+  const std::size_t groups = *std::max_element(group_of_member.begin(), group_of_member.end()) + 1;
+  std::vector<std::unique_ptr<regressor>> prototypes(groups);
+  for (std::size_t m = 0; m < members.size(); ++m) {
+    if (!members[m] || !members[m]->fitted()) throw error("ensemble from_members: member " + std::to_string(m) + " is not fitted");
+    if (members[m]->feature_count() != members[0]->feature_count()) throw error("ensemble from_members: feature counts differ");
+    if (!prototypes[group_of_member[m]]) prototypes[group_of_member[m]] = members[m]->clone_unfitted();
+  }
+  for (const auto& p : prototypes)
+    if (!p) throw error("ensemble from_members: a group has no members");
+  ensemble_regressor e(std::move(prototypes), options);
+  e.members_ = std::move(members);
+  e.member_group_ = std::move(group_of_member);
+  if (group_weights.empty()) group_weights.assign(groups, 1.0 / static_cast<double>(groups));
+  double sum = 0;
+  for (double w : group_weights) {
+    if (!(w >= 0)) throw error("ensemble from_members: negative or NaN group weight");
+    sum += w;
+  }
+  if (group_weights.size() != groups || std::abs(sum - 1.0) > 1e-9) {
+    throw error("ensemble from_members: need one weight per group, summing to 1");
+  }
+  e.group_weights_ = std::move(group_weights);
+  return e;
+}
+
 bool ensemble_regressor::fitted() const { return !members_.empty(); }
 
 std::size_t ensemble_regressor::feature_count() const { return fitted() ? members_.front()->feature_count() : 0; }

@@ -1,6 +1,8 @@
 // model_state: typed access to the flat key -> array/text/bytes map, with errors naming the key.
 #include "esm/surrogate/model_state.hpp"
 
+#include <cstring>
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -95,6 +97,76 @@ model_state model_state::extract_prefixed(std::string_view prefix) const {
   for (auto it = entries_.lower_bound(prefix); it != entries_.end() && it->first.starts_with(prefix); ++it)
     out.entries_.emplace(it->first.substr(prefix.size()), it->second);
   return out;
+}
+
+namespace {
+
+void put_u64(std::string& out, std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
+
+std::uint64_t get_u64(std::string_view& in) {
+  if (in.size() < sizeof(std::uint64_t)) throw error("model state bytes: truncated");
+  std::uint64_t v;
+  std::memcpy(&v, in.data(), sizeof v);
+  in.remove_prefix(sizeof v);
+  return v;
+}
+
+std::string_view get_bytes(std::string_view& in, std::uint64_t n) {
+  if (in.size() < n) throw error("model state bytes: truncated");
+  const std::string_view out = in.substr(0, n);
+  in.remove_prefix(n);
+  return out;
+}
+
+}  // namespace
+
+std::string model_state::serialize() const {
+  // Per entry: key length, key, value kind (0 numbers, 1 text, 2 bytes), shape rank, shape,
+  // value length in bytes, value. Host byte order: both ends are ranks of one job.
+  std::string out;
+  put_u64(out, entries_.size());
+  for (const auto& [key, e] : entries_) {
+    put_u64(out, key.size());
+    out += key;
+    put_u64(out, e.value.index());
+    put_u64(out, e.shape.size());
+    for (auto d : e.shape) put_u64(out, d);
+    std::visit(
+        [&](const auto& v) {
+          put_u64(out, v.size() * sizeof(v[0]));
+          out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(v[0]));
+        },
+        e.value);
+  }
+  return out;
+}
+
+model_state model_state::deserialize(std::string_view in) {
+  model_state s;
+  const std::uint64_t count = get_u64(in);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string key(get_bytes(in, get_u64(in)));
+    state_entry e;
+    const std::uint64_t kind = get_u64(in);
+    e.shape.resize(get_u64(in));
+    for (auto& d : e.shape) d = get_u64(in);
+    const std::string_view value = get_bytes(in, get_u64(in));
+    if (kind == 0) {
+      if (value.size() % sizeof(double)) throw error("model state bytes: bad numbers entry '" + key + "'");
+      std::vector<double> v(value.size() / sizeof(double));
+      std::memcpy(v.data(), value.data(), value.size());
+      e.value = std::move(v);
+    } else if (kind == 1) {
+      e.value = std::string(value);
+    } else if (kind == 2) {
+      e.value = std::vector<std::uint8_t>(value.begin(), value.end());
+    } else {
+      throw error("model state bytes: unknown entry kind");
+    }
+    s.entries_.insert_or_assign(std::move(key), std::move(e));
+  }
+  if (!in.empty()) throw error("model state bytes: trailing data");
+  return s;
 }
 
 }  // namespace esm::surrogate

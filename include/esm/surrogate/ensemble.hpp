@@ -56,6 +56,14 @@ class ensemble_regressor final : public regressor {
   ensemble_regressor(ensemble_regressor&&) noexcept;
   ensemble_regressor& operator=(ensemble_regressor&&) noexcept;
 
+  /// An ensemble of members fitted elsewhere (e.g. on other MPI ranks): member i belongs to
+  /// group group_of_member[i]; groups weigh `group_weights` (empty: equally; else non-negative,
+  /// summing to 1). Throws esm::error on inconsistent input.
+  [[nodiscard]] static ensemble_regressor from_members(std::vector<std::unique_ptr<regressor>> members,
+                                                       std::vector<std::size_t> group_of_member,
+                                                       ensemble_options options = {},
+                                                       std::vector<double> group_weights = {});
+
   [[nodiscard]] std::string_view kind() const override { return "ensemble"; }
   /// Member seeds (and bootstrap samples, and stacking folds) all derive from `seed`.
   void fit(matrix_view x, std::span<const double> y_ms, std::uint64_t seed) override;

@@ -64,6 +64,11 @@ class model_state {
   /// The entries whose key starts with `prefix`, with the prefix stripped.
   [[nodiscard]] model_state extract_prefixed(std::string_view prefix) const;
 
+  /// A self-contained byte string of every entry (to ship states between MPI ranks); the
+  /// inverse throws esm::error on malformed input. Not a file format: files use HDF5.
+  [[nodiscard]] std::string serialize() const;
+  [[nodiscard]] static model_state deserialize(std::string_view bytes);
+
   bool operator==(const model_state&) const = default;
 
  private:

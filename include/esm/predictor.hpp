@@ -1,0 +1,52 @@
+// esm::predictor: the C++ API for NAS code. Load a model file once, then predict the latency of
+// batches of architectures (encode + ensemble predict), with the ensemble's uncertainty.
+//
+//   auto p = esm::predictor::load("mbv3.model.h5");
+//   auto r = p.predict({"ofa-mbv3:w1.2:r192:d=...:k=...:e=..."});
+//   // r.latency_ms[0], r.std_ms[0]
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "esm/space/space.hpp"
+
+namespace esm {
+
+class predictor {
+ public:
+  /// Throws usage_error for a missing or invalid model file.
+  [[nodiscard]] static predictor load(const std::string& model_path);
+  predictor(predictor&&) noexcept;
+  predictor& operator=(predictor&&) noexcept;
+  ~predictor();
+
+  struct result {
+    std::vector<double> latency_ms;  ///< ensemble mean
+    std::vector<double> std_ms;      ///< ensemble member spread (standard deviation)
+  };
+
+  /// Canonical texts of the model's space; throws usage_error naming the first bad one.
+  [[nodiscard]] result predict(const std::vector<std::string>& arch_texts) const;
+  [[nodiscard]] result predict(const std::vector<space::arch>& archs) const;
+
+  [[nodiscard]] const std::string& space() const;
+  [[nodiscard]] const std::string& encoding() const;
+  [[nodiscard]] const std::string& label() const;  ///< "trimmed_mean" | "normalised"
+  /// Latency of the reference network on the target machine: normalised predictions are scaled
+  /// by it (default: the training data's median reference latency).
+  void set_reference_ms(double ms);
+  [[nodiscard]] double reference_ms() const;
+
+ private:
+  struct impl;
+  explicit predictor(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+/// The name used in the ESM issue tracker and papers.
+using Predictor = predictor;
+
+}  // namespace esm

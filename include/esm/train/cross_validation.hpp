@@ -1,0 +1,60 @@
+// K-fold cross-validation and the final fit, with the work spread over the MPI ranks.
+//
+// Every (model kind, fold, member) fit is an independent task with its own seed, derived only
+// from the run's seed and the task's index; ranks take tasks round-robin and rank 0 gathers the
+// out-of-fold predictions. Fits are single-threaded and deterministic, so the metrics do not depend
+// on the number of ranks (tests/train checks 1 vs 3 ranks).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "esm/dist/mpi.hpp"
+#include "esm/surrogate/ensemble.hpp"
+#include "esm/surrogate/metrics.hpp"
+
+namespace esm::train {
+
+struct cv_options {
+  std::vector<std::string> kinds{"ridge", "mlp", "xgboost"};
+  std::size_t folds = 5;
+  std::size_t members = 5;  ///< per kind
+  std::uint64_t seed = 0;
+  void validate() const;    ///< throws usage_error
+};
+
+/// Metrics of one model (a kind's member-averaged ensemble, or "ensemble" = all kinds averaged).
+struct cv_model_result {
+  std::string model;
+  surrogate::regression_metrics overall;
+  std::vector<surrogate::group_metrics> per_bin;
+  double train_seconds = 0;            ///< summed over the model's fits (CPU-seconds of one core)
+  std::vector<double> predictions;     ///< out-of-fold prediction of every row
+  std::vector<double> spread;          ///< member std / mean of every row
+};
+
+struct cv_report {
+  /// One per kind, then "ensemble" (kinds weighted equally) and "stacked" (kinds weighted by
+  /// stack_weights, fitted on these same out-of-fold predictions: slightly optimistic).
+  std::vector<cv_model_result> models;
+  std::vector<double> stack_weights;  ///< per kind, non-negative, summing to 1 (empty: one kind)
+  std::vector<std::size_t> fold_of_row;
+  double wall_seconds = 0;
+};
+
+/// Collective. The report is complete on rank 0 (other ranks get an empty one).
+[[nodiscard]] cv_report cross_validate(const dist::communicator& comm, surrogate::matrix_view x,
+                                       const std::vector<double>& y, const std::vector<int>& bins,
+                                       const cv_options& options);
+
+/// Collective: the final model on all rows, members fitted across the ranks; returned on every rank.
+/// `kind_weights` (rank 0's value is used; empty: equal) weighs the kinds in the ensemble.
+[[nodiscard]] surrogate::ensemble_regressor fit_final(const dist::communicator& comm, surrogate::matrix_view x,
+                                                      const std::vector<double>& y, const cv_options& options,
+                                                      std::vector<double> kind_weights = {});
+
+/// The seed of task `index` of `stream` (0: CV fits, 1: final fits).
+[[nodiscard]] std::uint64_t task_seed(std::uint64_t seed, std::uint64_t stream, std::uint64_t index);
+
+}  // namespace esm::train

@@ -1,0 +1,56 @@
+// The model file (HDF5, schema "esm-model" v1; docs/model-file.md): encoding, label, every
+// ensemble member's state, the cross-validation table and the source dataset's identity.
+// Written serially by rank 0, atomically (temporary file + rename).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "esm/surrogate/metrics.hpp"
+#include "esm/surrogate/model_state.hpp"
+
+namespace esm::train {
+
+inline constexpr std::int64_t model_schema_version = 1;
+
+struct model_info {
+  std::string space;
+  std::string encoding;  ///< encoding_spec::text(), e.g. "fcc"
+  std::vector<std::string> feature_names;
+  std::string label;           ///< "trimmed_mean" | "normalised"
+  double reference_ms = 0;     ///< training data's median reference latency (normalised labels)
+  std::string dataset_path;
+  std::int64_t dataset_schema_version = 0;
+  std::string dataset_hash;
+  std::int64_t rows_used = 0;
+  std::int64_t rows_excluded = 0;
+  std::int64_t folds = 0, members = 0;
+  std::uint64_t seed = 0;
+  std::vector<std::string> kinds;
+  std::string esm_version;  ///< filled by the writer
+  std::string created;      ///< filled by the writer (ISO 8601 UTC)
+};
+
+/// One row of the CV table: a model (kind or "ensemble") overall (bin = -1) or in one depth bin.
+struct cv_row {
+  std::string model;
+  int bin = -1;
+  surrogate::regression_metrics metrics;
+  double train_seconds = 0;  ///< overall rows only
+};
+
+struct model_file {
+  model_info info;
+  surrogate::model_state state;
+  std::vector<cv_row> cv;
+};
+
+void write_model_file(const std::string& path, model_file m);
+/// Throws usage_error for a missing file, a non-model file or a newer schema.
+[[nodiscard]] model_file read_model_file(const std::string& path);
+
+/// The CV table as CSV (header + one line per row), for analysis/.
+[[nodiscard]] std::string cv_csv(const std::vector<cv_row>& rows);
+
+}  // namespace esm::train

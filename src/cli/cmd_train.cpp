@@ -1,0 +1,207 @@
+// esm train: encodings + surrogate ensembles + k-fold CV spread over the MPI ranks -> model file.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "esm/common/error.hpp"
+#include "esm/dataset/dataset.hpp"
+#include "esm/dist/mpi.hpp"
+#include "esm/features/encoding.hpp"
+#include "esm/train/cross_validation.hpp"
+#include "esm/train/model_file.hpp"
+#include "esm/train/training_data.hpp"
+
+namespace po = boost::program_options;
+
+namespace esm::cli {
+
+namespace {
+
+constexpr const char* usage_line =
+    "mpirun -n RANKS esm train --dataset DATASET.h5 --out MODEL.h5 [--encoding fcc] [--kinds ridge,mlp,xgboost] "
+    "[--folds 5] [--members 5] [--seed 0] [--label trimmed|normalised]";
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+std::string fmt(double v, const char* f) {
+  if (!std::isfinite(v)) return "n/a";
+  char b[32];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+std::string table(const train::cv_report& r, const train::training_data& d, const std::string& encoding) {
+  std::ostringstream os;
+  char line[256];
+  os << "cross-validation: " << d.y.size() << " archs, label " << train::to_string(d.label) << ", encoding "
+     << encoding << ", " << r.fold_of_row.size() << " rows in folds, wall " << fmt(r.wall_seconds, "%.1f") << " s\n";
+  std::snprintf(line, sizeof line, "%-10s %6s %7s %7s %7s %9s %7s %7s %7s %9s\n", "model", "n", "+-5%", "+-10%",
+                "MAPE%", "RMSE", "R2", "tau", "rho", "train s");
+  os << line;
+  for (const auto& m : r.models) {
+    const auto& o = m.overall;
+    std::snprintf(line, sizeof line, "%-10s %6zu %7s %7s %7s %9s %7s %7s %7s %9s\n", m.model.c_str(), o.n,
+                  fmt(100 * o.within_5, "%.1f").c_str(), fmt(100 * o.within_10, "%.1f").c_str(),
+                  fmt(o.mape_percent, "%.2f").c_str(), fmt(o.rmse_ms, "%.4g").c_str(), fmt(o.r2, "%.4f").c_str(),
+                  fmt(o.kendall_tau, "%.4f").c_str(), fmt(o.spearman_rho, "%.4f").c_str(),
+                  fmt(m.train_seconds, "%.2f").c_str());
+    os << line;
+  }
+  os << "\n+-10% accuracy per depth bin:\n";
+  std::snprintf(line, sizeof line, "%-6s %5s", "depth", "n");
+  os << line;
+  for (const auto& m : r.models) {
+    std::snprintf(line, sizeof line, " %9s", m.model.c_str());
+    os << line;
+  }
+  os << '\n';
+  for (std::size_t b = 0; b < r.models.front().per_bin.size(); ++b) {
+    std::snprintf(line, sizeof line, "%-6d %5zu", r.models.front().per_bin[b].label, r.models.front().per_bin[b].metrics.n);
+    os << line;
+    for (const auto& m : r.models) {
+      std::snprintf(line, sizeof line, " %9s", fmt(100 * m.per_bin[b].metrics.within_10, "%.1f").c_str());
+      os << line;
+    }
+    os << '\n';
+  }
+  if (!r.stack_weights.empty()) {
+    os << "stacked weights:";
+    for (std::size_t k = 0; k < r.stack_weights.size(); ++k) os << ' ' << r.models[k].model << '=' << fmt(r.stack_weights[k], "%.3f");
+    os << '\n';
+  }
+  const auto& x = d.excluded;
+  if (x.total()) {
+    os << "excluded rows: " << x.pending << " pending, " << x.failed << " failed, " << x.drift_unresolved
+       << " unresolved drift, " << x.invalid_label << " NaN/non-positive label\n";
+  }
+  return os.str();
+}
+
+std::vector<train::cv_row> cv_rows(const train::cv_report& r) {
+  std::vector<train::cv_row> rows;
+  for (const auto& m : r.models) {
+    rows.push_back({m.model, -1, m.overall, m.train_seconds});
+    for (const auto& b : m.per_bin) rows.push_back({m.model, b.label, b.metrics, 0});
+  }
+  return rows;
+}
+
+std::string csv_path(const std::string& model) {
+  const std::string suffix = ".h5";
+  const std::string stem = model.size() > suffix.size() && model.compare(model.size() - suffix.size(), suffix.size(), suffix) == 0
+                               ? model.substr(0, model.size() - suffix.size())
+                               : model;
+  return stem + ".cv.csv";
+}
+
+}  // namespace
+
+int train(const args& a) {
+  po::options_description opts("esm train options");
+  std::string dataset_path, out, encoding, kinds, label, lut_dir, blend;
+  long long folds = 5, members = 5, seed = 0;
+  opts.add_options()
+      ("dataset", po::value(&dataset_path)->required(), "latency dataset (esm profile)")
+      ("out", po::value(&out)->required(), "model file to write (HDF5); the CV table goes beside it as .cv.csv")
+      ("encoding", po::value(&encoding)->default_value("fcc"), "onehot | stats | fc | fcc | lut, optionally +extras")
+      ("kinds", po::value(&kinds)->default_value("ridge,mlp,xgboost"), "model kinds, comma-separated")
+      ("folds", po::value(&folds)->default_value(5), "cross-validation folds (stratified by depth bin)")
+      ("members", po::value(&members)->default_value(5), "ensemble members per kind")
+      ("seed", po::value(&seed)->default_value(0), "seed of folds and fits (same seed: same numbers on any rank count)")
+      ("label", po::value(&label)->default_value("trimmed"), "trimmed | normalised (reference-normalised latency)")
+      ("lut", po::value(&lut_dir), "lookup-table directory (OFA YAML layout) for the lut encoding")
+      ("blend", po::value(&blend)->default_value("stacked"), "final model's kind weights: stacked (fitted on CV predictions) | equal");
+  for (const auto& arg : a) {
+    if (arg == "--help" || arg == "-h") {
+      po::variables_map vm;
+      return parse(a, opts, vm, usage_line) ? 0 : 0;
+    }
+  }
+  dist::environment mpi;
+  const auto world = dist::communicator::world();
+  try {
+    train::training_data data;
+    train::cv_options cv;
+    features::encoding_spec spec;
+    std::unique_ptr<features::lut_table> lut;
+    features::feature_matrix x;
+    dist::all_or_none(world, [&] {
+      po::variables_map vm;
+      (void)parse(a, opts, vm, usage_line);
+      if (folds < 2 || members < 1 || seed < 0) throw usage_error("--folds >= 2, --members >= 1 and --seed >= 0 required");
+      cv.kinds = split_list(kinds);
+      cv.folds = static_cast<std::size_t>(folds);
+      cv.members = static_cast<std::size_t>(members);
+      cv.seed = static_cast<std::uint64_t>(seed);
+      cv.validate();
+      if (blend != "stacked" && blend != "equal") throw usage_error("unknown --blend '" + blend + "' (stacked, equal)");
+      spec = features::encoding_spec::parse(encoding);
+      const auto kind = train::parse_label(label);
+      if (spec.kind == features::encoding_kind::lut) {
+        if (lut_dir.empty()) throw usage_error("--encoding lut needs --lut DIR");
+        lut = std::make_unique<features::lut_table>(features::lut_table::load_ofa_yaml_dir(lut_dir));
+      }
+      data = train::load_training_data(dataset::read(dataset_path), kind);
+      if (data.y.size() < cv.folds) {
+        throw usage_error("dataset has " + std::to_string(data.y.size()) + " usable rows, fewer than --folds " +
+                          std::to_string(cv.folds));
+      }
+      const features::encoder enc(space::find_space(data.space), spec, lut.get());
+      x = enc.encode(data.archs);
+      if (world.rank() == 0) {
+        std::ofstream probe(out + ".probe");
+        if (!probe) throw usage_error("cannot write '" + out + "': directory missing or not writable");
+        probe.close();
+        std::filesystem::remove(out + ".probe");
+      }
+    });
+    const surrogate::matrix_view view(x.rows, x.cols, x.data);
+    const auto report = train::cross_validate(world, view, data.y, data.bins, cv);
+    auto final_model = train::fit_final(world, view, data.y, cv, blend == "stacked" ? report.stack_weights : std::vector<double>{});
+    if (world.rank() == 0) {
+      train::model_file m;
+      m.info.space = data.space;
+      m.info.encoding = spec.text();
+      m.info.feature_names = features::encoder(space::find_space(data.space), spec, lut.get()).feature_names();
+      m.info.label = std::string(train::to_string(data.label));
+      m.info.reference_ms = data.reference_ms;
+      m.info.dataset_path = std::filesystem::absolute(dataset_path).string();
+      m.info.dataset_schema_version = dataset::schema_version;
+      m.info.dataset_hash = data.dataset_hash;
+      m.info.rows_used = static_cast<std::int64_t>(data.y.size());
+      m.info.rows_excluded = static_cast<std::int64_t>(data.excluded.total());
+      m.info.folds = folds;
+      m.info.members = members;
+      m.info.seed = cv.seed;
+      m.info.kinds = cv.kinds;
+      m.state = final_model.save();
+      m.cv = cv_rows(report);
+      train::write_model_file(out, m);
+      write_output(csv_path(out), train::cv_csv(m.cv));
+      std::cout << table(report, data, spec.text()) << "model: " << out << "  (CV table: " << csv_path(out) << ")\n";
+    }
+    return exit_code::ok;
+  } catch (const dist::collective_error& e) {
+    if (world.rank() == 0) {
+      std::cerr << "esm: " << (e.exit_code() == exit_code::usage ? "error: " : "fatal: ")
+                << (e.failed_rank() == 0 ? "" : "rank " + std::to_string(e.failed_rank()) + ": ") << e.what() << '\n';
+    }
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    dist::abort_all(world, e.what());
+  }
+}
+
+}  // namespace esm::cli

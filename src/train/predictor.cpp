@@ -1,0 +1,93 @@
+// The predictor: model file -> encoder + ensemble.
+#include "esm/predictor.hpp"
+
+#include <cmath>
+
+#include "esm/common/error.hpp"
+#include "esm/features/encoding.hpp"
+#include "esm/surrogate/ensemble.hpp"
+#include "esm/train/model_file.hpp"
+
+namespace esm {
+
+struct predictor::impl {
+  train::model_info info;
+  const space::search_space* sp = nullptr;
+  std::unique_ptr<features::encoder> enc;
+  std::unique_ptr<surrogate::regressor> model;
+  double reference_ms = 1.0;
+};
+
+predictor::predictor(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+predictor::predictor(predictor&&) noexcept = default;
+predictor& predictor::operator=(predictor&&) noexcept = default;
+predictor::~predictor() = default;
+
+predictor predictor::load(const std::string& model_path) {
+  auto p = std::make_unique<impl>();
+  train::model_file m = train::read_model_file(model_path);
+  p->info = std::move(m.info);
+  p->sp = &space::find_space(p->info.space);
+  const auto spec = features::encoding_spec::parse(p->info.encoding);
+  if (spec.kind == features::encoding_kind::lut) {
+    throw usage_error("model '" + model_path + "' uses the lut encoding, which needs its table: not supported by the predictor");
+  }
+  p->enc = std::make_unique<features::encoder>(*p->sp, spec);
+  if (p->enc->feature_names() != p->info.feature_names) {
+    throw usage_error("model '" + model_path + "' was trained on another definition of encoding '" + p->info.encoding + "'");
+  }
+  p->model = surrogate::load_regressor(m.state);
+  if (p->model->feature_count() != p->enc->width()) {
+    throw usage_error("model '" + model_path + "': its members expect " + std::to_string(p->model->feature_count()) +
+                      " features, the encoding gives " + std::to_string(p->enc->width()));
+  }
+  p->reference_ms = p->info.label == "normalised" ? p->info.reference_ms : 1.0;
+  return predictor(std::move(p));
+}
+
+predictor::result predictor::predict(const std::vector<std::string>& texts) const {
+  std::vector<space::arch> archs;
+  archs.reserve(texts.size());
+  for (const auto& t : texts) {
+    space::arch a = space::parse_any(t);
+    if (a.space != impl_->info.space) {
+      throw usage_error("architecture of space '" + a.space + "' given to a model of space '" + impl_->info.space + "'");
+    }
+    archs.push_back(std::move(a));
+  }
+  return predict(archs);
+}
+
+predictor::result predictor::predict(const std::vector<space::arch>& archs) const {
+  const features::feature_matrix x = impl_->enc->encode(archs);
+  const surrogate::matrix_view v(x.rows, x.cols, x.data);
+  result r;
+  if (const auto* e = dynamic_cast<const surrogate::ensemble_regressor*>(impl_->model.get())) {
+    auto p = e->predict_with_uncertainty(v);
+    r.latency_ms = std::move(p.mean_ms);
+    r.std_ms = std::move(p.std_ms);
+  } else {
+    r.latency_ms = impl_->model->predict(v);
+    r.std_ms.assign(r.latency_ms.size(), 0.0);
+  }
+  const double scale = impl_->reference_ms;
+  if (scale != 1.0) {
+    for (auto& v2 : r.latency_ms) v2 *= scale;
+    for (auto& v2 : r.std_ms) v2 *= scale;
+  }
+  return r;
+}
+
+const std::string& predictor::space() const { return impl_->info.space; }
+const std::string& predictor::encoding() const { return impl_->info.encoding; }
+const std::string& predictor::label() const { return impl_->info.label; }
+
+void predictor::set_reference_ms(double ms) {
+  if (!(ms > 0) || !std::isfinite(ms)) throw usage_error("reference latency must be a positive number of ms");
+  if (impl_->info.label != "normalised") throw usage_error("this model predicts milliseconds directly (label trimmed_mean): no reference to set");
+  impl_->reference_ms = ms;
+}
+
+double predictor::reference_ms() const { return impl_->reference_ms; }
+
+}  // namespace esm

@@ -1,0 +1,115 @@
+// Row selection, labels and the dataset's content hash.
+#include "esm/train/training_data.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "esm/common/error.hpp"
+#include "esm/common/random.hpp"
+
+namespace esm::train {
+
+label_kind parse_label(std::string_view text) {
+  if (text == "trimmed" || text == "trimmed_mean") return label_kind::trimmed_mean;
+  if (text == "normalised" || text == "normalized") return label_kind::normalised;
+  throw usage_error("unknown label '" + std::string(text) + "' (trimmed, normalised)");
+}
+
+std::string_view to_string(label_kind k) { return k == label_kind::normalised ? "normalised" : "trimmed_mean"; }
+
+namespace {
+
+/// Rows measured in a window whose drift the guard gave up on: the `window` rows that the same
+/// rank of the same run measured up to and including the check's last row, by start time.
+std::set<std::size_t> unresolved_drift_rows(const dataset::contents& c) {
+  std::set<std::size_t> out;
+  std::map<std::pair<int, int>, std::vector<std::size_t>> by_rank;  // (run, rank) -> rows by start
+  for (std::size_t i = 0; i < c.results.size(); ++i) {
+    const auto& r = c.results[i];
+    if (r.run >= 0) by_rank[{r.run, r.rank}].push_back(i);
+  }
+  for (auto& [key, rows] : by_rank) {
+    std::sort(rows.begin(), rows.end(),
+              [&](std::size_t a, std::size_t b) { return c.results[a].start_unix_s < c.results[b].start_unix_s; });
+  }
+  for (const auto& d : c.drift) {
+    if (d.verdict != static_cast<std::int32_t>(measure::drift_verdict::gave_up) || d.arch_row < 0) continue;
+    const auto it = by_rank.find({d.run, d.rank});
+    if (it == by_rank.end()) continue;
+    const auto& rows = it->second;
+    const auto last = std::find(rows.begin(), rows.end(), static_cast<std::size_t>(d.arch_row));
+    if (last == rows.end()) continue;
+    const auto count = std::min<std::ptrdiff_t>(d.window, last - rows.begin() + 1);
+    for (auto r = last - count + 1; r <= last; ++r) out.insert(*r);
+  }
+  return out;
+}
+
+std::string content_hash(const dataset::contents& c) {
+  std::string bytes;
+  for (std::size_t i = 0; i < c.results.size(); ++i) {
+    const auto& r = c.results[i];
+    bytes.append(reinterpret_cast<const char*>(&c.archs[i].id), sizeof c.archs[i].id);
+    bytes.append(reinterpret_cast<const char*>(&r.status), sizeof r.status);
+    bytes.append(reinterpret_cast<const char*>(&r.trimmed_mean_ms), sizeof r.trimmed_mean_ms);
+    bytes.append(reinterpret_cast<const char*>(&r.reference_ms), sizeof r.reference_ms);
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a64(bytes.data(), bytes.size())));
+  return hex;
+}
+
+}  // namespace
+
+training_data load_training_data(const dataset::contents& c, label_kind label) {
+  const auto& sp = space::find_space(c.prov.space);
+  training_data t;
+  t.space = c.prov.space;
+  t.label = label;
+  t.dataset_hash = content_hash(c);
+  const auto drift = unresolved_drift_rows(c);
+  std::vector<double> refs;
+  for (std::size_t i = 0; i < c.results.size(); ++i) {
+    const auto& r = c.results[i];
+    if (r.status == static_cast<std::int32_t>(dataset::row_status::pending)) {
+      ++t.excluded.pending;
+      continue;
+    }
+    if (r.status != static_cast<std::int32_t>(dataset::row_status::done)) {
+      ++t.excluded.failed;
+      continue;
+    }
+    if (drift.count(i)) {
+      ++t.excluded.drift_unresolved;
+      continue;
+    }
+    const double y = label == label_kind::normalised ? r.normalised : r.trimmed_mean_ms;
+    if (!std::isfinite(y) || y <= 0) {
+      ++t.excluded.invalid_label;
+      continue;
+    }
+    t.archs.push_back(sp.parse(c.archs[i].text));
+    t.y.push_back(y);
+    t.bins.push_back(c.archs[i].depth);
+    t.dataset_rows.push_back(i);
+    if (std::isfinite(r.reference_ms) && r.reference_ms > 0) refs.push_back(r.reference_ms);
+  }
+  if (t.y.empty()) {
+    throw usage_error("dataset has no usable rows (" + std::to_string(c.results.size()) + " rows: " +
+                      std::to_string(t.excluded.pending) + " pending, " + std::to_string(t.excluded.failed) +
+                      " failed, " + std::to_string(t.excluded.invalid_label) + " with a NaN or non-positive " +
+                      std::string(to_string(label)) + ")");
+  }
+  if (refs.empty()) {
+    t.reference_ms = std::nan("");
+  } else {
+    std::nth_element(refs.begin(), refs.begin() + static_cast<std::ptrdiff_t>(refs.size() / 2), refs.end());
+    t.reference_ms = refs[refs.size() / 2];
+  }
+  return t;
+}
+
+}  // namespace esm::train

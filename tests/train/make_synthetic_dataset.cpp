@@ -1,0 +1,19 @@
+// Test tool: writes a synthetic ofa-mbv3 latency dataset (tests/train/synthetic_dataset.hpp).
+//   esm_make_synthetic_dataset PATH COUNT [NOISE] [SEED] [FAILED_EVERY]
+#include <cstdlib>
+#include <iostream>
+
+#include "esm/dist/mpi.hpp"
+#include "train/synthetic_dataset.hpp"
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::cerr << "usage: esm_make_synthetic_dataset PATH COUNT [NOISE] [SEED] [FAILED_EVERY]\n";
+    return 2;
+  }
+  esm::dist::environment mpi;
+  esm::test::write_synthetic_dataset(argv[1], std::strtoull(argv[2], nullptr, 10), argc > 3 ? std::atof(argv[3]) : 0.0,
+                                     argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 0,
+                                     argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 0);
+  return 0;
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# esm train on 1 and 3 ranks: identical CV metrics and identical predictions (only the timing
+# column may differ); then predict, features and bad inputs on the trained model.
+set -euo pipefail
+esm=$1 mpiexec=$2 make_dataset=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+mpirun() { "$mpiexec" --oversubscribe -n "$@"; }
+
+"$make_dataset" data.h5 220 0.02 9
+mpirun 1 "$esm" train --dataset data.h5 --out one.h5 --kinds ridge,xgboost,mlp --folds 4 --members 2 --seed 5 >one.log
+mpirun 3 "$esm" train --dataset data.h5 --out three.h5 --kinds ridge,xgboost,mlp --folds 4 --members 2 --seed 5 >three.log
+cut -d, -f1-10 one.cv.csv >one.metrics
+cut -d, -f1-10 three.cv.csv >three.metrics
+if ! cmp -s one.metrics three.metrics; then
+  echo "FAIL: CV metrics differ between 1 and 3 ranks"; diff one.metrics three.metrics | head; exit 1
+fi
+grep -q "^ensemble,all," one.cv.csv || { echo "FAIL: no ensemble row"; exit 1; }
+grep -q "+-10% accuracy per depth bin" one.log || { echo "FAIL: no per-bin table printed"; cat one.log; exit 1; }
+
+"$esm" sample --space ofa-mbv3 --count 30 --seed 77 --out new.txt
+"$esm" predict --model one.h5 --archs new.txt >p1.txt
+"$esm" predict --model three.h5 --archs new.txt >p3.txt
+cmp -s p1.txt p3.txt || { echo "FAIL: final models of 1 and 3 ranks predict differently"; exit 1; }
+[[ $(wc -l <p1.txt) -eq 30 ]] || { echo "FAIL: predict printed $(wc -l <p1.txt) lines"; exit 1; }
+"$esm" predict --model one.h5 --arch "$(head -n 1 new.txt)" --json | grep -q '"latency_ms"' || { echo "FAIL: json"; exit 1; }
+
+"$esm" features --dataset data.h5 --encoding fcc --folds 4 --seed 5 --out f.csv
+[[ $(wc -l <f.csv) -eq 221 ]] || { echo "FAIL: features rows $(wc -l <f.csv)"; exit 1; }
+head -n 1 f.csv | grep -q '^arch,depth_bin,fold,target,s1.count' || { echo "FAIL: features header"; exit 1; }
+
+# Exit code 2 and exactly one line from esm (mpirun adds its own notice about the exit code).
+expect2() {
+  local rc=0
+  "$@" >out.txt 2>err.txt || rc=$?
+  if [[ $rc -ne 2 || $(grep -c '^esm: ' err.txt) -ne 1 ]]; then echo "FAIL ($rc): $*"; cat err.txt; exit 1; fi
+  if [[ $1 != mpirun && $(wc -l <err.txt) -ne 1 ]]; then echo "FAIL: more than one line: $*"; cat err.txt; exit 1; fi
+}
+expect2 "$esm" predict --model one.h5 --arch "ofa-resnet50:r192:d=0,0,0,0,0:w=0,0,0,0,0,0:e=20,20-20,20-20,20,20,20-20,20"
+expect2 "$esm" predict --model data.h5 --archs new.txt
+expect2 "$esm" predict --model nope.h5 --archs new.txt
+expect2 "$esm" predict --model one.h5 --archs new.txt --reference-ms 3
+expect2 "$esm" features --dataset data.h5 --encoding magic --out g.csv
+expect2 mpirun 1 "$esm" train --dataset one.h5 --out x.h5
+expect2 mpirun 1 "$esm" train --dataset data.h5 --out x.h5 --kinds forest
+[[ ! -e x.h5 && ! -e g.csv ]] || { echo "FAIL: output written on error"; exit 1; }
+echo "train_ranks: ok"
