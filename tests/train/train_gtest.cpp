@@ -102,7 +102,7 @@ TEST_F(Training, SameSeedSameNumbers) {
   const auto d = load_training_data(dataset::read(clean_), label_kind::trimmed_mean);
   const auto a = run_cv(d, "fc", {"ridge", "xgboost"});
   const auto b = run_cv(d, "fc", {"ridge", "xgboost"});
-  ASSERT_EQ(a.models.size(), 3u) << "two kinds and their ensemble";
+  ASSERT_EQ(a.models.size(), 4u) << "two kinds, their equal-weight ensemble and the stacked blend";
   for (std::size_t m = 0; m < a.models.size(); ++m) EXPECT_EQ(a.models[m].predictions, b.models[m].predictions);
 }
 
