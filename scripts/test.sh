@@ -2,7 +2,7 @@
 # The whole test suite on a fresh Debian 12 machine: dependencies, build, every ctest label.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+ESM_WITH_SLURM=1 scripts/install-deps.sh
 scripts/build.sh
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 ctest --test-dir build --output-on-failure -j 2 --timeout 900
