@@ -13,6 +13,13 @@ using args = std::vector<std::string>;
 int spaces(const args& a);
 int sample(const args& a);
 int describe(const args& a);
+int profile(const args& a);  ///< MPI: mpirun -n N esm profile --config JOB.ini
+int info(const args& a);
+int compare(const args& a);  ///< esm compare A.h5 B.h5: reproducibility of two datasets
+int bench(const args& a);
+int train(const args& a);  ///< MPI: mpirun -n N esm train --dataset D --out M
+int predict(const args& a);
+int features(const args& a);
 
 /// Parses `a` against `options`; prints help and returns false for --help. Program_options
 /// errors become usage_error naming the option.

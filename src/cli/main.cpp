@@ -18,6 +18,13 @@ const std::map<std::string, std::pair<command, const char*>>& commands() {
       {"spaces", {esm::cli::spaces, "list the search spaces, their choices and sizes"}},
       {"sample", {esm::cli::sample, "sample architectures (uniform, balanced, weighted)"}},
       {"describe", {esm::cli::describe, "show the network of an architecture (layer table or JSON IR)"}},
+      {"profile", {esm::cli::profile, "measure a sampled plan on all MPI ranks into an HDF5 dataset"}},
+      {"info", {esm::cli::info, "summarise a latency dataset (provenance, progress, drift)"}},
+      {"compare", {esm::cli::compare, "reproducibility of two datasets: common archs, relative differences, ranks"}},
+      {"bench", {esm::cli::bench, "time one architecture on a backend"}},
+      {"train", {esm::cli::train, "cross-validate surrogate ensembles over MPI ranks and write a model"}},
+      {"predict", {esm::cli::predict, "predict latencies (and uncertainty) with a model file"}},
+      {"features", {esm::cli::features, "export a dataset's encoded features, targets and folds as CSV"}},
   };
   return table;
 }

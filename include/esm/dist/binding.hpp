@@ -1,0 +1,81 @@
+// Which device and which CPUs each rank uses (nccl-tests habits): local rank from the node's
+// shared-memory communicator, one GPU per rank, disjoint CPU sets for CPU backends, a check that
+// no two ranks of a host share a GPU, and rank 0's rank -> device table.
+//
+// The decisions (choose_device, find_shared_device, plan_cpus) are pure and unit-tested; the rest
+// gathers facts and applies them. GPUs are described through /proc/driver/nvidia (no CUDA here:
+// the backends own CUDA).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace esm::dist {
+
+class communicator;
+
+/// A GPU as the driver describes it.
+struct device_info {
+  int index = -1;          ///< CUDA ordinal within this process's visible devices
+  std::string name;        ///< "NVIDIA H100 80GB HBM3"
+  std::string uuid;        ///< "GPU-8c1f..."
+  std::string pci_bus_id;  ///< "0000:17:00.0"
+};
+
+/// The device for a rank: the only visible one; else the local rank when there are enough;
+/// else, with `allow_sharing`, local_rank % visible. Throws usage_error otherwise (and for 0 devices).
+[[nodiscard]] int choose_device(int visible_devices, int local_rank, int local_size, bool allow_sharing);
+
+/// Where one rank runs (gathered from every rank after binding).
+struct binding {
+  int rank = 0;
+  int local_rank = 0;
+  int local_size = 1;
+  long pid = 0;
+  std::string host;
+  int device = -1;  ///< -1: CPU
+  std::string device_name;
+  std::string uuid;
+  std::string pci_bus_id;
+  int threads = 0;   ///< CPU threads for the backend (0 on GPU: the backend decides)
+  std::string cpus;  ///< pinned CPU list, "" if not pinned
+};
+
+/// Two ranks on one host bound to the same GPU UUID: "ranks 0 and 2 on host h share GPU-..."; nullopt
+/// when every (host, uuid) pair is unique. Empty UUIDs (CPU) are ignored.
+[[nodiscard]] std::optional<std::string> find_shared_device(const std::vector<binding>& all);
+
+/// nccl-tests style table, one line per rank, for rank 0 to print.
+[[nodiscard]] std::string rank_table(const std::vector<binding>& all);
+
+/// CPU budget of one rank.
+struct cpu_plan {
+  std::vector<int> cpus;  ///< CPUs to pin to (empty: leave the affinity alone)
+  int threads = 1;
+  std::string note;       ///< a warning worth printing ("" when none)
+};
+
+/// Splits the CPUs among the ranks of a node. `allowed` holds each local rank's current affinity.
+///  - the launcher already gave the ranks disjoint sets: keep them, threads = set size (or the
+///    requested count, if smaller);
+///  - all ranks see the same set: rank r gets the r-th slice of `threads_per_rank` CPUs
+///    (0: set size / ranks, at least 1);
+///  - not enough CPUs for disjoint slices, or sets that overlap partly: no pinning, and a note.
+[[nodiscard]] cpu_plan plan_cpus(const std::vector<std::vector<int>>& allowed, int local_rank, int threads_per_rank);
+
+/// "0-3,8,10-11" from a CPU list.
+[[nodiscard]] std::string cpu_list_text(std::vector<int> cpus);
+/// The CPU list of such a text (inverse of cpu_list_text). Throws esm::error for a malformed one.
+[[nodiscard]] std::vector<int> parse_cpu_list(const std::string& text);
+
+/// This process's CPU affinity (sched_getaffinity).
+[[nodiscard]] std::vector<int> current_cpus();
+/// Pins this process (and the threads it creates later) to `cpus` (sched_setaffinity).
+void pin_to(const std::vector<int>& cpus);
+
+/// GPUs visible to this process, in CUDA's default order for identical devices (PCI bus order),
+/// filtered by CUDA_VISIBLE_DEVICES (indices or UUIDs). Empty when no NVIDIA driver is loaded.
+[[nodiscard]] std::vector<device_info> visible_gpus();
+
+}  // namespace esm::dist

@@ -1,0 +1,34 @@
+// Distributed dataset generation: the `esm profile` run, collective over MPI_COMM_WORLD.
+//
+// Rank 0 builds the sample plan (esm::space::sample_archs, identical to `esm sample`), takes the
+// dataset's run lock, checks a dataset to resume and broadcasts all of it. Every rank binds its
+// device or CPU share, then measures its architectures in chunks (one measure::measure_batch call
+// each, under the drift guard) taken from a static LPT share or a shared counter. At chunk ends,
+// at least every run.flush_interval_s, the ranks meet for one collective write + flush. SIGUSR1
+// finishes the arch in flight, SIGTERM abandons it; either way what is final is written and the
+// run ends with exit code 3 (resumable). An arch whose compile or run fails is recorded as failed.
+#pragma once
+
+#include <string>
+
+#include "esm/dist/job_config.hpp"
+#include "esm/dist/mpi.hpp"
+
+namespace esm::dist {
+
+struct profile_request {
+  job_config job;  ///< identical on every rank
+  bool resume = false;
+  std::string command_line;
+};
+
+/// Collective. Returns exit_code::ok or exit_code::interrupted. Throws collective_error (on every
+/// rank) for failures all ranks agree on, e.g. a usage error found by rank 0; aborts all ranks
+/// for a failure of one rank that the others cannot know about.
+[[nodiscard]] int run_profile(const communicator& world, const profile_request& request);
+
+/// Installs the SIGTERM / SIGUSR1 handlers (the first of each stops the run gracefully; a second
+/// SIGTERM kills as usual).
+void install_stop_handlers();
+
+}  // namespace esm::dist

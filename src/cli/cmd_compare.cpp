@@ -1,0 +1,111 @@
+// esm compare: reproducibility of two latency datasets of the same architectures (two runs, two
+// machines, two days): the rows done in both, matched by arch id, and how far B's label is from A's.
+//
+// The printed numbers are a contract shared with analysis/compare.py (the pytest checks that both
+// print the same): one "name value" line each, relative difference = B / A - 1, shares in [0, 1].
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "esm/common/error.hpp"
+#include "esm/dataset/dataset.hpp"
+#include "esm/measure/statistics.hpp"
+#include "esm/surrogate/metrics.hpp"
+#include "esm/train/training_data.hpp"
+
+namespace po = boost::program_options;
+
+namespace esm::cli {
+
+namespace {
+
+/// The label of a result row, or NaN unless the row is done with a positive finite label.
+double usable_label(const dataset::result_row& r, train::label_kind label) {
+  if (r.status != static_cast<std::int32_t>(dataset::row_status::done)) return NAN;
+  const double v = label == train::label_kind::normalised ? r.normalised : r.trimmed_mean_ms;
+  return std::isfinite(v) && v > 0 ? v : NAN;
+}
+
+/// arch id -> usable label of a dataset's rows (the first row of an id wins; plans have unique ids).
+std::unordered_map<std::uint64_t, double> labels_by_id(const dataset::contents& c, train::label_kind label) {
+  std::unordered_map<std::uint64_t, double> out;
+  for (std::size_t i = 0; i < c.results.size() && i < c.archs.size(); ++i) {
+    const double v = usable_label(c.results[i], label);
+    if (std::isfinite(v)) out.emplace(c.archs[i].id, v);
+  }
+  return out;
+}
+
+std::string line(const char* name, double value) {
+  char text[96];
+  std::snprintf(text, sizeof text, "%-20s %.12g\n", name, value);
+  return text;
+}
+
+std::string report(const std::string& path_a, const std::string& path_b, train::label_kind label) {
+  const auto a = labels_by_id(dataset::read(path_a), label);
+  const auto b = labels_by_id(dataset::read(path_b), label);
+  // By id, not in the hash maps' arbitrary order: sums then add up in the same order on every run
+  // and in analysis/compare.py.
+  std::vector<std::uint64_t> common;
+  for (const auto& [id, v] : a) {
+    if (b.contains(id)) common.push_back(id);
+  }
+  if (common.size() < 2) {
+    throw usage_error("'" + path_a + "' and '" + path_b + "' have " + std::to_string(common.size()) +
+                      " done architectures in common (need at least 2; same space and plan?)");
+  }
+  std::sort(common.begin(), common.end());
+  std::vector<double> va, vb, abs_rel;
+  double signed_sum = 0;
+  for (const auto id : common) {
+    va.push_back(a.at(id));
+    vb.push_back(b.at(id));
+    const double rel = vb.back() / va.back() - 1.0;
+    signed_sum += rel;
+    abs_rel.push_back(std::abs(rel));
+  }
+  const double n = static_cast<double>(common.size());
+  double abs_sum = 0;
+  for (const double v : abs_rel) abs_sum += v;
+  std::sort(abs_rel.begin(), abs_rel.end());
+
+  std::string out = "# esm compare " + path_a + " " + path_b + ": label " + std::string(train::to_string(label)) +
+                    ", rows done in both matched by arch id, rel diff = B/A - 1\n";
+  out += line("n_done_a", static_cast<double>(a.size()));
+  out += line("n_done_b", static_cast<double>(b.size()));
+  out += line("n_common", n);
+  out += line("mean_abs_rel_diff", abs_sum / n);
+  out += line("median_abs_rel_diff", measure::percentile_sorted(abs_rel, 0.5));
+  out += line("mean_rel_diff", signed_sum / n);
+  out += line("within_5", surrogate::within_share(vb, va, 0.05));
+  out += line("within_10", surrogate::within_share(vb, va, 0.10));
+  out += line("spearman", surrogate::spearman_rho(va, vb));
+  out += line("kendall_tau_b", surrogate::kendall_tau_b(va, vb));
+  return out;
+}
+
+}  // namespace
+
+int compare(const args& a) {
+  po::options_description opts("esm compare options");
+  std::vector<std::string> paths;
+  std::string label, out;
+  opts.add_options()
+      ("dataset", po::value(&paths)->multitoken(), "the two dataset files A and B (positional)")
+      ("label", po::value(&label)->default_value("trimmed"), "label compared: trimmed (ms) or normalised")
+      ("out", po::value(&out), "write to FILE instead of stdout");
+  po::positional_options_description positional;
+  positional.add("dataset", -1);
+  po::variables_map vm;
+  if (!parse(a, opts, vm, "esm compare A.h5 B.h5 [--label trimmed|normalised]", &positional)) return 0;
+  if (paths.size() != 2) throw usage_error("give two dataset files A.h5 B.h5 (got " + std::to_string(paths.size()) + ")");
+  write_output(out, report(paths[0], paths[1], train::parse_label(label)));
+  return 0;
+}
+
+}  // namespace esm::cli

@@ -1,0 +1,14 @@
+// HDF5 compound types of the schema's rows: little-endian standard members at the C++ structs'
+// offsets, used as both memory and file type (no conversion, so transfers stay collective).
+#pragma once
+
+#include "esm/dataset/hdf5.hpp"
+
+namespace esm::dataset::types {
+
+[[nodiscard]] h5::datatype result_row();
+[[nodiscard]] h5::datatype drift_row();
+[[nodiscard]] h5::datatype algo_row();
+[[nodiscard]] h5::datatype rank_row();
+
+}  // namespace esm::dataset::types

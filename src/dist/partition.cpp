@@ -1,0 +1,48 @@
+// Static (LPT) and dynamic work partitioning.
+#include "esm/dist/partition.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <queue>
+#include <string>
+
+#include "esm/common/error.hpp"
+
+namespace esm::dist {
+
+partition_mode parse_partition_mode(std::string_view text) {
+  if (text == "lpt") return partition_mode::lpt;
+  if (text == "dynamic") return partition_mode::dynamic;
+  throw usage_error("unknown partition mode '" + std::string(text) + "' (lpt, dynamic)");
+}
+
+std::string_view to_string(partition_mode m) { return m == partition_mode::lpt ? "lpt" : "dynamic"; }
+
+std::vector<std::size_t> by_decreasing_cost(std::span<const double> costs) {
+  for (const double c : costs) {
+    if (!std::isfinite(c) || c < 0) throw error("job costs must be finite and >= 0");
+  }
+  std::vector<std::size_t> order(costs.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return costs[a] > costs[b]; });
+  return order;
+}
+
+std::vector<std::vector<std::size_t>> lpt_partition(std::span<const double> costs, int parts) {
+  if (parts < 1) throw error("lpt_partition needs at least one part");
+  std::vector<std::vector<std::size_t>> out(static_cast<std::size_t>(parts));
+  // (load, part) min-heap: the least loaded part, lower index on ties.
+  using slot = std::pair<double, int>;
+  std::priority_queue<slot, std::vector<slot>, std::greater<>> heap;
+  for (int p = 0; p < parts; ++p) heap.emplace(0.0, p);
+  for (const std::size_t job : by_decreasing_cost(costs)) {
+    auto [load, part] = heap.top();
+    heap.pop();
+    out[static_cast<std::size_t>(part)].push_back(job);
+    heap.emplace(load + costs[job], part);
+  }
+  return out;
+}
+
+}  // namespace esm::dist
