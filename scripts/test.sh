@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 ESM_WITH_SLURM=1 scripts/install-deps.sh
 scripts/build.sh
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+scripts/setup-analysis.sh
 ctest --test-dir build --output-on-failure -j 2 --timeout 900

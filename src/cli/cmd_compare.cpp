@@ -49,8 +49,12 @@ std::string line(const char* name, double value) {
 std::string report(const std::string& path_a, const std::string& path_b, train::label_kind label) {
   const auto a = labels_by_id(dataset::read(path_a), label);
   const auto b = labels_by_id(dataset::read(path_b), label);
-  // By id, not in the hash maps' arbitrary order: sums then add up in the same order on every run
-  // and in analysis/compare.py.
+  for (const auto& [path, labels] : {std::pair{&path_a, &a}, std::pair{&path_b, &b}}) {
+    if (labels->empty()) {
+      throw usage_error("'" + *path + "' has no done architectures with a positive " +
+                        std::string(train::to_string(label)) + " label");
+    }
+  }
   std::vector<std::uint64_t> common;
   for (const auto& [id, v] : a) {
     if (b.contains(id)) common.push_back(id);
@@ -59,6 +63,8 @@ std::string report(const std::string& path_a, const std::string& path_b, train::
     throw usage_error("'" + path_a + "' and '" + path_b + "' have " + std::to_string(common.size()) +
                       " done architectures in common (need at least 2; same space and plan?)");
   }
+  // By id, not in the hash maps' arbitrary order: sums then add up in the same order on every run
+  // and in analysis/compare.py.
   std::sort(common.begin(), common.end());
   std::vector<double> va, vb, abs_rel;
   double signed_sum = 0;
@@ -103,7 +109,9 @@ int compare(const args& a) {
   positional.add("dataset", -1);
   po::variables_map vm;
   if (!parse(a, opts, vm, "esm compare A.h5 B.h5 [--label trimmed|normalised]", &positional)) return 0;
-  if (paths.size() != 2) throw usage_error("give two dataset files A.h5 B.h5 (got " + std::to_string(paths.size()) + ")");
+  if (paths.size() != 2) {
+    throw usage_error("give two dataset files A.h5 B.h5 (got " + std::to_string(paths.size()) + ")");
+  }
   write_output(out, report(paths[0], paths[1], train::parse_label(label)));
   return 0;
 }
