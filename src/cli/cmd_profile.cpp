@@ -42,48 +42,16 @@ int profile(const args& a) {
   try {
     dist::profile_request request;
     dist::all_or_none(world, [&] {
-      // --output is --output.path: stored from the command line, it wins over the INI like any key.
-      args rewritten;
-      for (const auto& arg : a) {
-        if (arg == "--output") {
-          rewritten.emplace_back("--output.path");
-        } else if (arg.rfind("--output=", 0) == 0) {
-          rewritten.push_back("--output.path=" + arg.substr(9));
-        } else {
-          rewritten.push_back(arg);
-        }
-      }
-      po::variables_map vm;
-      try {
-        const auto style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-        po::store(po::command_line_parser(rewritten).options(all).style(style).run(), vm);
-        po::notify(vm);
-      } catch (const po::error& e) {
-        throw usage_error(e.what());
-      }
-      if (config.empty()) throw usage_error("--config FILE is required (" + std::string(usage_line) + ")");
-      dist::store_ini(config, job, vm);
-      request.job = dist::resolve_job(vm);
-      request.resume = vm.count("resume") > 0;
-      request.command_line = "esm profile";
-      for (const auto& arg : a) request.command_line += " " + arg;
+      const auto parsed = parse_job_args("profile", a, all, job, usage_line);
+      config = parsed.config;
+      request.job = dist::resolve_job(parsed.vm);
+      request.resume = parsed.resume;
+      request.command_line = parsed.command_line;
     });
-    // Every rank read its own copy of the file: make sure they read the same job.
-    std::string resolved = request.job.text;
-    dist::broadcast(world, resolved);
-    dist::all_or_none(world, [&] {
-      if (resolved != request.job.text) {
-        throw usage_error("rank " + std::to_string(world.rank()) + " read another job configuration than rank 0 "
-                          "(is '" + config + "' the same file on every node?)");
-      }
-    });
+    check_same_job(world, request.job.text, config);
     return dist::run_profile(world, request);
   } catch (const dist::collective_error& e) {
-    if (world.rank() == 0) {
-      std::cerr << "esm: " << (e.exit_code() == exit_code::usage ? "error: " : "fatal: ")
-                << (e.failed_rank() == 0 ? "" : "rank " + std::to_string(e.failed_rank()) + ": ") << e.what() << '\n';
-    }
-    return e.exit_code();
+    return dist::report(world, e);
   } catch (const std::exception& e) {
     dist::abort_all(world, e.what());  // one rank alone: the others cannot be told otherwise
   }

@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+namespace esm::dist {
+class communicator;
+}  // namespace esm::dist
+
 namespace esm::cli {
 
 using args = std::vector<std::string>;
@@ -17,6 +21,7 @@ int profile(const args& a);  ///< MPI: mpirun -n N esm profile --config JOB.ini
 int info(const args& a);
 int compare(const args& a);  ///< esm compare A.h5 B.h5: reproducibility of two datasets
 int bench(const args& a);
+int loop(const args& a);  ///< MPI: mpirun -n N esm loop --config JOB.ini
 int train(const args& a);  ///< MPI: mpirun -n N esm train --dataset D --out M
 int predict(const args& a);
 int features(const args& a);
@@ -26,6 +31,25 @@ int features(const args& a);
 bool parse(const args& a, const boost::program_options::options_description& options,
            boost::program_options::variables_map& vm, const std::string& usage_line,
            const boost::program_options::positional_options_description* positional = nullptr);
+
+/// A job command's parsed arguments (esm profile, esm loop).
+struct job_args {
+  boost::program_options::variables_map vm;  ///< command line, then the INI keys it did not set
+  std::string config;                        ///< --config FILE
+  bool resume = false;                       ///< --resume
+  std::string command_line;                  ///< "esm COMMAND ARGS..."
+};
+
+/// Parses `a` against `all` (which must hold --config, --resume and the INI keys): `--output X`
+/// means --output.path=X, then the keys of `ini_keys` found in the --config file are added (the
+/// command line wins). Throws usage_error naming the problem.
+[[nodiscard]] job_args parse_job_args(const std::string& command, const args& a,
+                                      const boost::program_options::options_description& all,
+                                      const boost::program_options::options_description& ini_keys,
+                                      const std::string& usage_line);
+
+/// Collective: throws usage_error (on every rank) unless every rank resolved rank 0's job text.
+void check_same_job(const dist::communicator& world, const std::string& resolved_text, const std::string& config);
 
 /// Writes `text` to `path` atomically (temp file + rename), or to stdout when path is empty.
 /// A failing write leaves any existing file untouched.

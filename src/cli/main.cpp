@@ -19,6 +19,7 @@ const std::map<std::string, std::pair<command, const char*>>& commands() {
       {"sample", {esm::cli::sample, "sample architectures (uniform, balanced, weighted)"}},
       {"describe", {esm::cli::describe, "show the network of an architecture (layer table or JSON IR)"}},
       {"profile", {esm::cli::profile, "measure a sampled plan on all MPI ranks into an HDF5 dataset"}},
+      {"loop", {esm::cli::loop, "ESM's closed loop: profile, cross-validate, sample where bins fall short, repeat"}},
       {"info", {esm::cli::info, "summarise a latency dataset (provenance, progress, drift)"}},
       {"compare", {esm::cli::compare, "reproducibility of two datasets: common archs, relative differences, ranks"}},
       {"bench", {esm::cli::bench, "time one architecture on a backend"}},

@@ -9,6 +9,7 @@
 #include <limits>
 #include <numeric>
 
+#include "dataset/parallel_io.hpp"
 #include "dataset/types.hpp"
 #include "esm/dataset/hdf5.hpp"
 #include "esm/version.hpp"
@@ -57,6 +58,10 @@ std::string hdf5_version() {
   return "HDF5 " + std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release);
 }
 
+}  // namespace
+
+namespace detail {
+
 h5::plist parallel_fapl(MPI_Comm comm) {
   auto fapl = h5::make_plist(H5P_FILE_ACCESS);
   h5::mpio_file_access{comm}.apply(fapl.get());
@@ -72,11 +77,19 @@ h5::plist collective_dxpl() {
   return dxpl;
 }
 
-/// Fixed-size contiguous dataset, allocated at creation (parallel HDF5 requires early allocation)
-/// and filled with `fill` (when given) at allocation.
-h5::dataset make_fixed(hid_t loc, const char* name, hid_t type, const std::vector<hsize_t>& dims, const void* fill) {
-  h5::dataspace space(ESM_H5(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr)));
+/// A dataset of `dims` rows, chunked (about 256 KiB a chunk) with an unlimited first dimension so
+/// that extend() can append rows (the closed loop grows /archs, /results and /samples). Allocated
+/// at creation and at every extension (parallel HDF5 requires early allocation) and filled there
+/// with `fill` when given.
+h5::dataset make_growable(hid_t loc, const char* name, hid_t type, const std::vector<hsize_t>& dims, const void* fill) {
+  std::vector<hsize_t> max_dims = dims, chunk = dims;
+  max_dims[0] = H5S_UNLIMITED;
+  hsize_t row_bytes = H5Tget_size(type);
+  for (std::size_t d = 1; d < dims.size(); ++d) row_bytes *= std::max<hsize_t>(dims[d], 1);
+  chunk[0] = std::clamp<hsize_t>((hsize_t{256} << 10) / std::max<hsize_t>(row_bytes, 1), 1, 1024);
+  h5::dataspace space(ESM_H5(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max_dims.data())));
   auto dcpl = h5::make_plist(H5P_DATASET_CREATE);
+  ESM_H5(H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()));
   ESM_H5(H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY));
   if (fill) {
     ESM_H5(H5Pset_fill_value(dcpl.get(), type, fill));
@@ -105,6 +118,16 @@ void write_rows(hid_t dset, hid_t type, const std::vector<hsize_t>& rows, hsize_
   static const double dummy = 0;  // a valid pointer for ranks that write nothing
   ESM_H5(H5Dwrite(dset, type, mem_space.get(), file_space.get(), dxpl, rows.empty() ? &dummy : data));
 }
+
+}  // namespace detail
+
+using detail::collective_dxpl;
+using detail::make_growable;
+using detail::make_table;
+using detail::parallel_fapl;
+using detail::write_rows;
+
+namespace {
 
 std::string packed_strings(const std::vector<arch_entry>& plan, std::size_t width) {
   std::string packed(plan.size() * width, '\0');
@@ -192,11 +215,11 @@ void create(MPI_Comm comm, const std::string& file_path, const provenance& prov,
     }
     const std::size_t width = longest + 1;  // NUL-terminated
     const auto text_type = h5::string_type(width);
-    auto text = make_fixed(archs.get(), "text", text_type.get(), {n}, nullptr);
+    auto text = make_growable(archs.get(), "text", text_type.get(), {n}, nullptr);
     write_rows(text.get(), text_type.get(), all_rows, 0, packed_strings(plan, width).data(), dxpl.get());
 
     const auto ids = column<std::uint64_t>(plan, [](const arch_entry& e) { return e.id; });
-    auto id = make_fixed(archs.get(), "id", H5T_STD_U64LE, {n}, nullptr);
+    auto id = make_growable(archs.get(), "id", H5T_STD_U64LE, {n}, nullptr);
     write_rows(id.get(), H5T_STD_U64LE, all_rows, 0, ids.data(), dxpl.get());
 
     const hsize_t genes_per_arch = plan.front().genes.size();
@@ -206,16 +229,16 @@ void create(MPI_Comm comm, const std::string& file_path, const provenance& prov,
       if (e.genes.size() != genes_per_arch) throw error("gene vectors of one plan differ in length");
       genes.insert(genes.end(), e.genes.begin(), e.genes.end());
     }
-    auto gene_set = make_fixed(archs.get(), "genes", H5T_STD_I32LE, {n, genes_per_arch}, nullptr);
+    auto gene_set = make_growable(archs.get(), "genes", H5T_STD_I32LE, {n, genes_per_arch}, nullptr);
     write_rows(gene_set.get(), H5T_STD_I32LE, all_rows, genes_per_arch, genes.data(), dxpl.get());
     h5::write_attribute(gene_set.get(), "names", prov.gene_names);
 
     const auto write_i32 = [&](const char* name, const std::vector<std::int32_t>& values) {
-      auto d = make_fixed(archs.get(), name, H5T_STD_I32LE, {n}, nullptr);
+      auto d = make_growable(archs.get(), name, H5T_STD_I32LE, {n}, nullptr);
       write_rows(d.get(), H5T_STD_I32LE, all_rows, 0, values.data(), dxpl.get());
     };
     const auto write_i64 = [&](const char* name, const std::vector<std::int64_t>& values) {
-      auto d = make_fixed(archs.get(), name, H5T_STD_I64LE, {n}, nullptr);
+      auto d = make_growable(archs.get(), name, H5T_STD_I64LE, {n}, nullptr);
       write_rows(d.get(), H5T_STD_I64LE, all_rows, 0, values.data(), dxpl.get());
     };
     write_i32("depth", column<std::int32_t>(plan, [](const arch_entry& e) { return e.depth; }));
@@ -228,7 +251,7 @@ void create(MPI_Comm comm, const std::string& file_path, const provenance& prov,
   {
     const auto type = types::result_row();
     const result_row fill = pending_row();
-    auto results = make_fixed(root, names::results, type.get(), {n}, &fill);
+    auto results = make_growable(root, names::results, type.get(), {n}, &fill);
     h5::write_attribute(results.get(), "units", std::string_view{"milliseconds"});
     std::vector<result_row> rows;
     if (writer_rank) {
@@ -239,7 +262,7 @@ void create(MPI_Comm comm, const std::string& file_path, const provenance& prov,
 
     if (prov.max_samples <= 0) throw error("max_samples must be positive");
     const float nan = std::numeric_limits<float>::quiet_NaN();
-    auto samples = make_fixed(root, names::samples, H5T_IEEE_F32LE, {n, static_cast<hsize_t>(prov.max_samples)}, &nan);
+    auto samples = make_growable(root, names::samples, H5T_IEEE_F32LE, {n, static_cast<hsize_t>(prov.max_samples)}, &nan);
     h5::write_attribute(samples.get(), "units", std::string_view{"milliseconds"});
   }
 

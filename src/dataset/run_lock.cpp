@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <sstream>
 #include <utility>
 
@@ -61,28 +63,30 @@ std::string describe(const lock_record& r) {
 
 }  // namespace
 
-lock_decision decide_lock(kernel_lock kernel, const std::optional<lock_record>& recorded, std::string_view this_host,
-                          bool recorded_pid_alive, std::string_view lock_file) {
+lock_decision decide_lock(const lock_observation& seen, std::string_view lock_file) {
   const std::string busy = "the dataset is being written by another run";
-  switch (kernel) {
-    case kernel_lock::held_by_other:
-      return {false, busy + (recorded ? " (" + describe(*recorded) + ")" : std::string()) +
-                         "; wait for it to finish or stop it, then use --resume"};
-    case kernel_lock::acquired:
-      // Every writer holds the kernel lock for its whole run, so a record found now is stale.
-      if (recorded) return {true, "taking over the lock of a run that ended without releasing it (" + describe(*recorded) + ")"};
-      return {true, {}};
-    case kernel_lock::unsupported:
-      if (!recorded) return {true, {}};
-      if (recorded->host == this_host) {
-        if (recorded_pid_alive) return {false, busy + " (" + describe(*recorded) + ")"};
-        return {true, "taking over the lock of a dead run (" + describe(*recorded) + ")"};
-      }
-      return {false, busy + " or one that died on another host (" + describe(*recorded) +
-                         "); the file system has no POSIX locks, so esm cannot tell: if that run is gone, delete " +
-                         std::string(lock_file)};
+  const auto& recorded = seen.recorded;
+  if (seen.kernel == kernel_lock::held_by_other) {
+    return {false, busy + (recorded ? " (" + describe(*recorded) + ")" : std::string()) +
+                       "; wait for it to finish or stop it, then use --resume"};
   }
-  return {false, "unknown lock state"};
+  if (!recorded) return {true, {}};
+  const std::string stale = "taking over the lock of a run that ended without releasing it (" + describe(*recorded) + ")";
+  if (recorded->host == seen.this_host) {
+    // Here the kernel lock is authoritative (a live pid is then a reused one); without it, the pid is.
+    if (seen.kernel == kernel_lock::unsupported && seen.recorded_pid_alive) {
+      return {false, busy + " (" + describe(*recorded) + ")"};
+    }
+    return {true, stale};
+  }
+  if (!recorded->slurm_job_id.empty() && recorded->slurm_job_id == seen.this_slurm_job_id) return {true, stale};
+  if (seen.heartbeat_age_s >= stale_after_s) return {true, stale};
+  char age[32];
+  std::snprintf(age, sizeof age, "%.0f", seen.heartbeat_age_s);
+  return {false, busy + " on another host, or one that died there less than " +
+                     std::to_string(static_cast<int>(stale_after_s)) + " s ago (" + describe(*recorded) +
+                     ", last heartbeat " + age + " s ago); esm cannot check a process on another host: wait, or if " +
+                     "that run is gone, delete " + std::string(lock_file)};
 }
 
 std::string lock_path(const std::string& dataset_path) { return dataset_path + ".lock"; }
@@ -134,9 +138,15 @@ run_lock run_lock::acquire(const std::string& dataset_path, const lock_record& m
       ::close(fd);
       continue;
     }
-    const auto recorded = parse_lock_record(read_all(fd));
-    const auto decision =
-        decide_lock(kernel, recorded, host_name(), recorded && pid_alive(recorded->pid), path);
+    lock_observation seen;
+    seen.kernel = kernel;
+    seen.recorded = parse_lock_record(read_all(fd));
+    seen.this_host = host_name();
+    seen.this_slurm_job_id = me.slurm_job_id;
+    seen.recorded_pid_alive = seen.recorded && pid_alive(seen.recorded->pid);
+    struct stat info {};
+    seen.heartbeat_age_s = ::fstat(fd, &info) == 0 ? std::difftime(std::time(nullptr), info.st_mtime) : 0.0;
+    const auto decision = decide_lock(seen, path);
     if (!decision.proceed) {
       ::close(fd);
       throw usage_error(decision.message);
@@ -154,7 +164,17 @@ run_lock run_lock::acquire(const std::string& dataset_path, const lock_record& m
 }
 
 run_lock::run_lock(run_lock&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)), note_(std::move(other.note_)) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      path_(std::move(other.path_)),
+      note_(std::move(other.note_)),
+      last_beat_s_(other.last_beat_s_) {}
+
+void run_lock::heartbeat() noexcept {
+  const double now = static_cast<double>(std::time(nullptr));
+  if (fd_ < 0 || now - last_beat_s_ < heartbeat_interval_s) return;
+  last_beat_s_ = now;
+  ::futimens(fd_, nullptr);
+}
 
 run_lock& run_lock::operator=(run_lock&& other) noexcept {
   if (this != &other) {
@@ -162,6 +182,7 @@ run_lock& run_lock::operator=(run_lock&& other) noexcept {
     fd_ = std::exchange(other.fd_, -1);
     path_ = std::move(other.path_);
     note_ = std::move(other.note_);
+    last_beat_s_ = other.last_beat_s_;
   }
   return *this;
 }

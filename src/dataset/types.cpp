@@ -112,6 +112,23 @@ h5::datatype rank_row() {
   return t;
 }
 
+h5::datatype loop_row() {
+  using row = dataset::loop_row;
+  auto t = compound(sizeof(row));
+  ESM_MEMBER(t, row, samples, H5T_STD_U64LE);
+  ESM_MEMBER(t, row, n, H5T_STD_U64LE);
+  ESM_MEMBER(t, row, within_10, H5T_IEEE_F64LE);
+  ESM_MEMBER(t, row, threshold, H5T_IEEE_F64LE);
+  ESM_MEMBER(t, row, iteration, H5T_STD_I32LE);
+  ESM_MEMBER(t, row, bin, H5T_STD_I32LE);
+  ESM_MEMBER(t, row, stop, H5T_STD_I32LE);
+  ESM_MEMBER(t, row, next_count, H5T_STD_I32LE);
+  ESM_STRING_MEMBER(t, row, strategy);
+  ESM_STRING_MEMBER(t, row, model);
+  ESM_STRING_MEMBER(t, row, decision);
+  return t;
+}
+
 #undef ESM_STRING_MEMBER
 #undef ESM_MEMBER
 

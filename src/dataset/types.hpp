@@ -10,5 +10,6 @@ namespace esm::dataset::types {
 [[nodiscard]] h5::datatype drift_row();
 [[nodiscard]] h5::datatype algo_row();
 [[nodiscard]] h5::datatype rank_row();
+[[nodiscard]] h5::datatype loop_row();
 
 }  // namespace esm::dataset::types

@@ -174,6 +174,14 @@ void agree(const communicator& c, const std::optional<local_failure>& mine) {
   throw collective_error(code, first, message);
 }
 
+int report(const communicator& c, const collective_error& e) {
+  if (c.rank() == 0) {
+    std::cerr << "esm: " << (e.exit_code() == exit_code::usage ? "error: " : "fatal: ")
+              << (e.failed_rank() == 0 ? "" : "rank " + std::to_string(e.failed_rank()) + ": ") << e.what() << '\n';
+  }
+  return e.exit_code();
+}
+
 void abort_all(const communicator& c, std::string_view message, int code) {
   std::cerr << "esm: rank " << c.rank() << ": fatal: " << message << std::endl;
   MPI_Abort(c.get(), code);

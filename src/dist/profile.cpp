@@ -133,18 +133,7 @@ T decode(const std::string& bytes) {
 std::vector<dataset::arch_entry> build_plan(const job_config& job) {
   const auto& sp = space::find_space(job.space);
   std::vector<dataset::arch_entry> plan;
-  for (const auto& a : space::sample_archs(sp, job.sample_request())) {
-    dataset::arch_entry e;
-    e.text = sp.format(a);
-    e.id = space::arch_id(e.text);
-    e.genes = a.genes;
-    e.depth = sp.depth(a);
-    e.resolution = sp.resolution(a);
-    const auto net = sp.build(a, 1);
-    e.macs = net.total_macs();
-    e.params = net.total_params();
-    plan.push_back(std::move(e));
-  }
+  for (const auto& a : space::sample_archs(sp, job.sample_request())) plan.push_back(plan_entry(sp, a));
   return plan;
 }
 
@@ -366,9 +355,12 @@ class progress_printer {
   /// `written`: rows flushed to the file; `failed`, `remeasures`: this run's, as written.
   void update(std::int64_t finished, std::int64_t written, std::int64_t failed, std::int64_t remeasures, bool force) {
     const double elapsed = seconds_since(start_);
-    if (force ? finished == last_finished_ : elapsed - last_ < interval_s_) return;
+    const bool changed = finished != last_finished_ || written != last_written_;
+    // Unchanged numbers are repeated only as a sign of life, at most once a second.
+    if (force ? !changed : elapsed - last_ < (changed ? interval_s_ : std::max(interval_s_, 1.0))) return;
     last_ = elapsed;
     last_finished_ = finished;
+    last_written_ = written;
     const double rate = elapsed > 0 ? static_cast<double>(finished - done_before_) / elapsed : 0.0;
     const double eta = rate > 0 ? static_cast<double>(total_ - finished) / rate : std::numeric_limits<double>::infinity();
     char line[256];
@@ -401,6 +393,7 @@ class progress_printer {
   steady::time_point start_ = steady::now();
   double last_ = -1e300;
   std::int64_t last_finished_ = -1;
+  std::int64_t last_written_ = -1;
 };
 
 // ---- the phases of a run ------------------------------------------------------------------------
@@ -413,7 +406,7 @@ start_state decide_start(const communicator& world, const profile_request& req, 
   start_state state;
   all_or_none(world, [&] {
     if (world.rank() != 0) return;
-    state.plan = build_plan(job);
+    state.plan = req.plan ? *req.plan : build_plan(job);
     const std::string now = dataset::iso_utc_now();
     auto& p = state.prov;
     p.command_line = req.command_line;
@@ -552,7 +545,7 @@ struct run_totals {
 /// round has lasted run.flush_interval_s (or it has nothing left, or a stop was asked); then all
 /// ranks agree on whether to go on and write the round collectively.
 run_totals measure_rounds(const communicator& world, const context& base, const start_state& state,
-                          dataset::writer& out) {
+                          dataset::writer& out, dataset::run_lock* lock) {
   const job_config& job = base.job;
   const bool root = world.rank() == 0;
 
@@ -578,9 +571,12 @@ run_totals measure_rounds(const communicator& world, const context& base, const 
   shared_counter finished(world);
   progress_printer progress(total, done_before, job.progress_interval_s);
   run_totals t;
-  // Rank 0 prints between its own archs and while it waits for the others at a round's end.
+  // Rank 0 prints (and beats the lock's heartbeat) between its own archs and while it waits for
+  // the others at a round's end.
   const std::function<void()> tick = [&] {
-    if (root) progress.update(done_before + finished.fetch_add(0), done_before + t.rows, t.failed, t.remeasures, false);
+    if (!root) return;
+    if (lock) lock->heartbeat();
+    progress.update(done_before + finished.fetch_add(0), done_before + t.rows, t.failed, t.remeasures, false);
   };
   context ctx = base;
   ctx.finished = &finished;
@@ -624,6 +620,21 @@ run_totals measure_rounds(const communicator& world, const context& base, const 
 }
 
 }  // namespace
+
+dataset::arch_entry plan_entry(const space::search_space& sp, const space::arch& a) {
+  dataset::arch_entry e;
+  e.text = sp.format(a);
+  e.id = space::arch_id(e.text);
+  e.genes = a.genes;
+  e.depth = sp.depth(a);
+  e.resolution = sp.resolution(a);
+  const auto net = sp.build(a, 1);
+  e.macs = net.total_macs();
+  e.params = net.total_params();
+  return e;
+}
+
+bool stop_signalled() { return stop_level.load() > 0; }
 
 void install_stop_handlers() {
   struct sigaction action {};
@@ -688,7 +699,7 @@ int run_profile(const communicator& world, const profile_request& req) {
     out->append_ranks({rank_row_of(mine, out->run_index())}, slot_for(world, 1));
     const context ctx{job,          sp,          state.plan, *be, compile, reference, out->max_samples(),
                       out->run_index(), world.rank(), mine.device, nullptr, {}};
-    const auto t = measure_rounds(world, ctx, state, *out);
+    const auto t = measure_rounds(world, ctx, state, *out, lock ? &*lock : nullptr);
 
     dataset::run_end end;
     end.outcome = t.interrupted ? "interrupted" : "complete";

@@ -22,27 +22,44 @@ TEST(LockRecord, RoundTrips) {
   EXPECT_FALSE(parse_lock_record("garbage"));
 }
 
+lock_observation seen(kernel_lock kernel, std::optional<lock_record> recorded, const std::string& host,
+                      bool alive = false, double age_s = 0, const std::string& slurm_job = "") {
+  return {kernel, std::move(recorded), host, slurm_job, alive, age_s};
+}
+
 TEST(DecideLock, KernelLockHeldMeansAnotherLiveRun) {
-  const auto d = decide_lock(kernel_lock::held_by_other, other, "node1", false, "x.lock");
+  const auto d = decide_lock(seen(kernel_lock::held_by_other, other, "node1", false, 1e9), "x.lock");
   EXPECT_FALSE(d.proceed);
   EXPECT_NE(d.message.find("node12"), std::string::npos) << d.message;
   EXPECT_NE(d.message.find("4242"), std::string::npos);
 }
 
-TEST(DecideLock, KernelLockTakenMeansTheRecordIsStale) {
-  EXPECT_TRUE(decide_lock(kernel_lock::acquired, std::nullopt, "node1", false, "x.lock").proceed);
-  const auto d = decide_lock(kernel_lock::acquired, other, "node12", true, "x.lock");
-  EXPECT_TRUE(d.proceed);  // the kernel is the authority: a live pid there is a reused one
-  EXPECT_NE(d.message.find("taking over"), std::string::npos);
+TEST(DecideLock, NoRecordMeansFree) {
+  EXPECT_TRUE(decide_lock(seen(kernel_lock::acquired, std::nullopt, "node1"), "x.lock").proceed);
+  EXPECT_TRUE(decide_lock(seen(kernel_lock::unsupported, std::nullopt, "node1"), "x.lock").proceed);
 }
 
-TEST(DecideLock, WithoutKernelLocksThePidDecidesOnThisHost) {
-  EXPECT_TRUE(decide_lock(kernel_lock::unsupported, std::nullopt, "node12", false, "x.lock").proceed);
-  EXPECT_FALSE(decide_lock(kernel_lock::unsupported, other, "node12", true, "x.lock").proceed);
-  EXPECT_TRUE(decide_lock(kernel_lock::unsupported, other, "node12", false, "x.lock").proceed);
-  const auto remote = decide_lock(kernel_lock::unsupported, other, "node1", false, "x.lock");
-  EXPECT_FALSE(remote.proceed);
-  EXPECT_NE(remote.message.find("delete x.lock"), std::string::npos) << remote.message;
+TEST(DecideLock, OnThisHostTheKernelLockOrElseThePidDecides) {
+  const auto taken = decide_lock(seen(kernel_lock::acquired, other, "node12", true), "x.lock");
+  EXPECT_TRUE(taken.proceed);  // the kernel is the authority here: a live pid is a reused one
+  EXPECT_NE(taken.message.find("taking over"), std::string::npos);
+  EXPECT_FALSE(decide_lock(seen(kernel_lock::unsupported, other, "node12", true), "x.lock").proceed);
+  EXPECT_TRUE(decide_lock(seen(kernel_lock::unsupported, other, "node12", false), "x.lock").proceed);
+}
+
+TEST(DecideLock, AnotherHostsRecordIsBelievedUntilItsHeartbeatIsStale) {
+  for (const auto kernel : {kernel_lock::acquired, kernel_lock::unsupported}) {
+    const auto fresh = decide_lock(seen(kernel, other, "node1", false, 20), "x.lock");
+    EXPECT_FALSE(fresh.proceed);
+    EXPECT_NE(fresh.message.find("delete x.lock"), std::string::npos) << fresh.message;
+    EXPECT_NE(fresh.message.find("20 s ago"), std::string::npos) << fresh.message;
+    EXPECT_TRUE(decide_lock(seen(kernel, other, "node1", false, stale_after_s + 1), "x.lock").proceed);
+  }
+}
+
+TEST(DecideLock, ARequeuedSlurmJobTakesOverItsOwnRecordAtOnce) {
+  EXPECT_TRUE(decide_lock(seen(kernel_lock::acquired, other, "node1", false, 5, "777"), "x.lock").proceed);
+  EXPECT_FALSE(decide_lock(seen(kernel_lock::acquired, other, "node1", false, 5, "778"), "x.lock").proceed);
 }
 
 TEST(RunLock, SecondWriterIsRefusedAndADeadHoldersLockIsTakenOver) {

@@ -56,6 +56,26 @@ struct io_stats {
 void create(MPI_Comm comm, const std::string& file_path, const provenance& prov, const run_info& first_run,
             const std::vector<arch_entry>& plan);
 
+/// Collective: appends `entries` to the plan of the dataset at `path` (no writer open): /archs
+/// grows by entries.size() rows, /results by as many pending rows (arch_id set), /samples by as
+/// many NaN rows, and the root attribute arch_count follows. /archs/text is rewritten wider when
+/// an entry's text is longer than its width. Values must be identical on every rank; ids already
+/// in the plan are the caller's to avoid. Flushes and closes before returning.
+void extend(MPI_Comm comm, const std::string& path, const std::vector<arch_entry>& entries);
+
+/// The closed loop's record (/loop): the [loop] settings it ran with and one row per (iteration, bin).
+struct loop_table {
+  std::string config;  ///< /loop attribute "config": the resolved [loop] section
+  std::vector<loop_row> rows;
+};
+
+/// Collective: appends `rows` to /loop, creating it on first use with attribute config = `config`.
+/// Values must be identical on every rank (rank 0 writes). Flushes and closes before returning.
+void append_loop_rows(MPI_Comm comm, const std::string& path, const std::vector<loop_row>& rows, std::string_view config);
+
+/// Serial: the /loop table of a dataset (empty when it has none).
+[[nodiscard]] loop_table read_loop(const std::string& path);
+
 /// An open dataset being written by one run (collective object: every method is collective).
 class writer {
  public:

@@ -4,10 +4,16 @@
 // its process dies, however it dies, so a run killed with SIGKILL never blocks --resume; the file's
 // text (host, pid, start time, Slurm job) names the holder in the refusal message. HDF5's own
 // flock-based locking cannot serve: the MPI-IO driver does not take it and it is off or unsupported
-// on many parallel file systems. Where the file system refuses record locks (ENOLCK, EOPNOTSUPP,
-// ENOSYS: e.g. Lustre mounted without flock), the record decides: a holder on this host is checked
-// with kill(pid, 0); a holder on another host cannot be checked, so the run is refused with the
-// lock file's path to delete by hand. Only rank 0 takes the lock; the others learn the verdict.
+// on many parallel file systems. Only rank 0 takes the lock; the others learn the verdict.
+//
+// Where the kernel lock cannot be trusted across hosts, the record and a heartbeat decide. A run
+// touches the lock file (its mtime) at least every heartbeat_interval_s. A record of this host is
+// checked with kill(pid, 0). A record of another host is believed alive while its heartbeat is
+// younger than stale_after_s: on file systems whose locks are node-local (Lustre mounted with
+// localflock) the kernel would otherwise let a second node in, and where record locks fail outright
+// (ENOLCK, EOPNOTSUPP, ENOSYS: Lustre without flock) it is the only evidence. One exception: a
+// record of this very Slurm job (a requeued job keeps its id) is stale, as Slurm never runs two
+// instances of a job at once.
 #pragma once
 
 #include <optional>
@@ -36,11 +42,21 @@ struct lock_decision {
   std::string message;  ///< why not (a one-line usage error), or a note about a stale record
 };
 
-/// The pure policy above: whether to proceed given the kernel's answer, the record found in the
-/// lock file, this host's name and whether the recorded pid is alive here.
-[[nodiscard]] lock_decision decide_lock(kernel_lock kernel, const std::optional<lock_record>& recorded,
-                                        std::string_view this_host, bool recorded_pid_alive,
-                                        std::string_view lock_path);
+inline constexpr double heartbeat_interval_s = 10;
+inline constexpr double stale_after_s = 300;
+
+/// What a would-be writer observed.
+struct lock_observation {
+  kernel_lock kernel = kernel_lock::acquired;
+  std::optional<lock_record> recorded;  ///< the lock file's record, if any
+  std::string this_host;
+  std::string this_slurm_job_id;        ///< "" outside Slurm
+  bool recorded_pid_alive = false;      ///< kill(pid, 0) here (meaningful on the recorded host only)
+  double heartbeat_age_s = 0;           ///< since the lock file was last touched
+};
+
+/// The pure policy above. `lock_path` is named in the advice of a refusal.
+[[nodiscard]] lock_decision decide_lock(const lock_observation& seen, std::string_view lock_path);
 
 /// Path of the lock file of a dataset.
 [[nodiscard]] std::string lock_path(const std::string& dataset_path);
@@ -59,6 +75,8 @@ class run_lock {
 
   /// A note for the log when a stale record was taken over ("" otherwise).
   [[nodiscard]] const std::string& note() const { return note_; }
+  /// Marks the holder alive (touches the lock file), at most every heartbeat_interval_s.
+  void heartbeat() noexcept;
   void release() noexcept;
 
  private:
@@ -66,6 +84,7 @@ class run_lock {
   int fd_ = -1;
   std::string path_;
   std::string note_;
+  double last_beat_s_ = 0;
 };
 
 /// This machine's host name.

@@ -137,6 +137,24 @@ struct rank_row {
 };
 static_assert(sizeof(rank_row) == 392);
 
+/// One row of /loop (208 bytes): one depth bin of one iteration of `esm loop`. An iteration
+/// trains on the dataset's first `samples` rows, cross-validates, and decides; its rows are
+/// written together, after the decision. Absent from datasets made by `esm profile` alone.
+struct loop_row {
+  std::uint64_t samples;    ///< /archs rows when the iteration trained (measured or failed)
+  std::uint64_t n;          ///< usable rows of this bin
+  double within_10;         ///< share of the bin's out-of-fold predictions within ±10%, in [0, 1] (NaN if n is 0)
+  double threshold;         ///< the share every bin had to reach
+  std::int32_t iteration;   ///< 0 for the initial sample
+  std::int32_t bin;         ///< depth bin
+  std::int32_t stop;        ///< 1 when the iteration decided to stop
+  std::int32_t next_count;  ///< archs drawn for the next iteration (0 when stopping)
+  char strategy[16];        ///< "weighted", "random" or "uncertainty"
+  char model[16];           ///< the CV model whose accuracy counts ("stacked" or "ensemble")
+  char decision[128];       ///< the decision in words
+};
+static_assert(sizeof(loop_row) == 208);
+
 /// One architecture of the plan (a row of the /archs group's column datasets).
 struct arch_entry {
   std::string text;       ///< canonical text
@@ -198,6 +216,7 @@ inline constexpr const char* ranks = "ranks";
 inline constexpr const char* drift = "drift";
 inline constexpr const char* algos = "algos";
 inline constexpr const char* runs = "runs";
+inline constexpr const char* loop = "loop";
 inline constexpr const char* active_run = "active_run";  ///< root attribute present while a run writes
 }  // namespace names
 

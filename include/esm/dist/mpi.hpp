@@ -136,6 +136,10 @@ void all_or_none(const communicator& c, Step&& step) {
   agree(c, failure);
 }
 
+/// The end of an MPI command that failed collectively: rank 0 prints the one line ("esm: error: ..."
+/// for usage errors, "esm: fatal: rank N: ..." otherwise); every rank returns the exit code.
+[[nodiscard]] int report(const communicator& c, const collective_error& e);
+
 /// Aborts every rank with one line naming this rank (for failures the others cannot agree on).
 [[noreturn]] void abort_all(const communicator& c, std::string_view message, int code = exit_code::failure);
 

@@ -9,10 +9,15 @@
 // run ends with exit code 3 (resumable). An arch whose compile or run fails is recorded as failed.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "esm/dataset/schema.hpp"
 
 #include "esm/dist/job_config.hpp"
 #include "esm/dist/mpi.hpp"
+#include "esm/space/space.hpp"
 
 namespace esm::dist {
 
@@ -20,7 +25,16 @@ struct profile_request {
   job_config job;  ///< identical on every rank
   bool resume = false;
   std::string command_line;
+  /// When set (rank 0's value counts): the plan to measure instead of sampling [sample]. The closed
+  /// loop passes its whole, growing plan with resume = true, so that only its pending rows run.
+  std::optional<std::vector<dataset::arch_entry>> plan;
 };
+
+/// The plan entry of `a`: canonical text, id, genes, depth, resolution, MACs and parameters.
+[[nodiscard]] dataset::arch_entry plan_entry(const space::search_space& sp, const space::arch& a);
+
+/// Whether SIGTERM or SIGUSR1 has asked this process to stop (after install_stop_handlers).
+[[nodiscard]] bool stop_signalled();
 
 /// Collective. Returns exit_code::ok or exit_code::interrupted. Throws collective_error (on every
 /// rank) for failures all ranks agree on, e.g. a usage error found by rank 0; aborts all ranks

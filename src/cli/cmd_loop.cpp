@@ -1,0 +1,68 @@
+// esm loop: ESM's closed loop (profile -> train + CV -> per-bin accuracy -> next batch) on all MPI
+// ranks, growing one dataset (design: include/esm/loop/closed_loop.hpp).
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "esm/common/error.hpp"
+#include "esm/dist/job_config.hpp"
+#include "esm/dist/mpi.hpp"
+#include "esm/dist/profile.hpp"
+#include "esm/loop/closed_loop.hpp"
+
+namespace po = boost::program_options;
+
+namespace esm::cli {
+
+namespace {
+
+constexpr const char* usage_line =
+    "mpirun -n RANKS esm loop --config JOB.ini [--output DATASET.h5] [--resume] [--section.key=value ...]";
+
+}  // namespace
+
+int loop(const args& a) {
+  std::string config;
+  po::options_description command("esm loop options");
+  command.add_options()
+      ("config", po::value(&config), "job configuration (INI with a [loop] section; jobs/loop-cpu.ini)")
+      ("output", po::value<std::string>(), "dataset file (the same as --output.path)")
+      ("resume", "continue an interrupted loop: measure its pending rows, then go on from its last iteration");
+  po::options_description ini_keys;
+  ini_keys.add(dist::job_options()).add(loop::loop_options());
+  po::options_description all;
+  all.add(command).add(ini_keys);
+
+  for (const auto& arg : a) {
+    if (arg == "--help" || arg == "-h") {  // no MPI needed for help
+      std::cout << "usage: " << usage_line << "\n\nsample.count is ignored: the initial sample is loop.initial archs.\n\n"
+                << all << '\n';
+      return exit_code::ok;
+    }
+  }
+
+  dist::environment mpi;
+  const auto world = dist::communicator::world();
+  dist::install_stop_handlers();
+  try {
+    loop::loop_request request;
+    dist::all_or_none(world, [&] {
+      auto parsed = parse_job_args("loop", a, all, ini_keys, usage_line);
+      config = parsed.config;
+      request.loop = loop::resolve_loop(parsed.vm);
+      // The plan [sample] describes is the loop's initial sample.
+      parsed.vm.erase("sample.count");
+      parsed.vm.emplace("sample.count", po::variable_value(std::to_string(request.loop.policy.initial), false));
+      request.job = dist::resolve_job(parsed.vm);
+      request.resume = parsed.resume;
+      request.command_line = parsed.command_line;
+    });
+    check_same_job(world, request.job.text + request.loop.text, config);
+    return loop::run_loop(world, request);
+  } catch (const dist::collective_error& e) {
+    return dist::report(world, e);
+  } catch (const std::exception& e) {
+    dist::abort_all(world, e.what());  // one rank alone: the others cannot be told otherwise
+  }
+}
+
+}  // namespace esm::cli
