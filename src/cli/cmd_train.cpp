@@ -194,11 +194,7 @@ int train(const args& a) {
     }
     return exit_code::ok;
   } catch (const dist::collective_error& e) {
-    if (world.rank() == 0) {
-      std::cerr << "esm: " << (e.exit_code() == exit_code::usage ? "error: " : "fatal: ")
-                << (e.failed_rank() == 0 ? "" : "rank " + std::to_string(e.failed_rank()) + ": ") << e.what() << '\n';
-    }
-    return e.exit_code();
+    return dist::report(world, e);
   } catch (const std::exception& e) {
     dist::abort_all(world, e.what());
   }
