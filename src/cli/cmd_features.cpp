@@ -52,6 +52,11 @@ int features(const args& a) {
     csv += '\n';
   }
   write_output(out, csv);
+  const auto& x = data.excluded;
+  if (x.total()) {
+    std::fprintf(stderr, "esm features: %zu rows written; left out %zu pending, %zu failed, %zu unresolved drift, %zu NaN/non-positive label\n",
+                 data.y.size(), x.pending, x.failed, x.drift_unresolved, x.invalid_label);
+  }
   return 0;
 }
 

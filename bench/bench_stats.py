@@ -1,0 +1,51 @@
+"""Small statistics shared by the bench/ scripts (standard library only).
+
+Why a module: the fidelity, test-retest and peer scripts all report Spearman, geometric means and
+within-±10% shares; one definition keeps their figures comparable.
+"""
+import math
+
+
+def ranks(values):
+    """Average ranks (1-based), ties share their mean rank."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    r = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            r[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return r
+
+
+def pearson(x, y):
+    n = len(x)
+    mx, my = sum(x) / n, sum(y) / n
+    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y))
+    sxx = sum((a - mx) ** 2 for a in x)
+    syy = sum((b - my) ** 2 for b in y)
+    return sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else float("nan")
+
+
+def spearman(x, y):
+    return pearson(ranks(x), ranks(y))
+
+
+def geomean(values):
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def trimmed_mean(samples, trim=0.2):
+    s = sorted(samples)
+    k = int(len(s) * trim)
+    kept = s[k:len(s) - k] if len(s) - 2 * k > 0 else s
+    return sum(kept) / len(kept)
+
+
+def within(first, second, tol=0.10):
+    """Share of pairs whose second value is within ±tol of the first."""
+    hits = sum(1 for a, b in zip(first, second) if abs(b / a - 1) <= tol)
+    return hits / len(first)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Wrapper for bench/cpu_fidelity.py: 20 fixed archs (10 ofa-mbv3 w1.2 at r160..224, 10
+# ofa-resnet50; seed 3, balanced), esm oneDNN vs PyTorch TorchScript-frozen, 1 thread. Installs python3-torch if missing.
+set -euo pipefail
+source "$(dirname "$0")/bench_common.sh"
+/usr/bin/python3 -c 'import torch' 2>/dev/null || apt-get install -y python3-torch >/dev/null
+ARCHS=$BENCH_OUT/cpu_fidelity_archs.txt
+# ofa-mbv3 w1.2 at r160..224: the first 10 such of a 60-arch balanced sample (seed 3)
+{ "$ESM" sample --space ofa-mbv3 --count 60 --seed 3 --policy balanced --width w1.2 |
+    awk -F: '{ r = substr($3, 2) + 0 } r >= 160 && n < 10 { print; n++ }'
+  "$ESM" sample --space ofa-resnet50 --count 10 --seed 3 --policy balanced; } > "$ARCHS"
+wait_quiet
+machine_line
+/usr/bin/python3 "$ESM_ROOT/bench/cpu_fidelity.py" "$ARCHS" --esm "$ESM" "$@"
+echo "# end load $(loadavg)"
+echo "# command: bench/cpu_fidelity.sh $*"
