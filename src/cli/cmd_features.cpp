@@ -52,10 +52,10 @@ int features(const args& a) {
     csv += '\n';
   }
   write_output(out, csv);
-  const auto& x = data.excluded;
-  if (x.total()) {
+  const auto& left_out = data.excluded;
+  if (left_out.total()) {
     std::fprintf(stderr, "esm features: %zu rows written; left out %zu pending, %zu failed, %zu unresolved drift, %zu NaN/non-positive label\n",
-                 data.y.size(), x.pending, x.failed, x.drift_unresolved, x.invalid_label);
+                 data.y.size(), left_out.pending, left_out.failed, left_out.drift_unresolved, left_out.invalid_label);
   }
   return 0;
 }
