@@ -4,21 +4,12 @@ Why a module: the fidelity, test-retest and peer scripts all report Spearman, ge
 within-±10% shares; one definition keeps their figures comparable.
 """
 import math
+import os
+import sys
 
-
-def ranks(values):
-    """Average ranks (1-based), ties share their mean rank."""
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    r = [0.0] * len(values)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            r[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    return r
+# One definition of average ranks for the whole repository's Python: tools/gpu_compare.py's.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from gpu_compare import ranks  # noqa: E402
 
 
 def pearson(x, y):
