@@ -88,3 +88,126 @@ wait_for_table() {
   local deadline=$((SECONDS + 60))
   until grep -q "^#  Rank" "$1" 2>/dev/null; do ((SECONDS < deadline)) || return 1; sleep 0.2; done
 }
+
+# ---- fault injection (kill_random, sigterm_random, drift_hog) ----------------------------------
+# Each row's status, one a line in row order.
+statuses() { "$H5DUMP" -d /results "$1" | grep -oE '^ +(pending|done|failed),$' | tr -d ' ,'; }
+# Snapshot $2 of dataset $1 for row comparisons: the raw bytes of /results and /samples and the
+# rows' statuses ($2.status). No file (a run killed before creating it): an empty snapshot.
+snapshot() {
+  : > "$2.status"
+  [[ -e "$1" ]] || return 0
+  "$H5DUMP" -d /results -b FILE -o "$2.results" "$1" > /dev/null &&
+    "$H5DUMP" -d /samples -b FILE -o "$2.samples" "$1" > /dev/null &&
+    statuses "$1" > "$2.status"
+}
+# Rows done in snapshot $1, one index a line.
+snapshot_done() { grep -n '^done$' "$1.status" | cut -d: -f1 | awk '{print $1 - 1}'; }
+# Whether row $3 holds the same bytes in snapshots $1 and $2 (/results and /samples rows).
+same_row() {
+  local rows r s
+  rows=$(wc -l < "$1.status")
+  r=$(($(stat -c %s "$1.results") / rows))
+  s=$(($(stat -c %s "$1.samples") / rows))
+  cmp -s -i $(($3 * r)) -n "$r" "$1.results" "$2.results" && cmp -s -i $(($3 * s)) -n "$s" "$1.samples" "$2.samples"
+}
+# Fails unless every row done in snapshot $1 is byte-identical in snapshot $2; prints how many.
+same_done_rows() {
+  local i n=0
+  for i in $(snapshot_done "$1"); do
+    same_row "$1" "$2" "$i" || fail "row $i was done in $1 and changed in $2"
+    n=$((n + 1))
+  done
+  echo "$n"
+}
+# The end state every fault test wants: $2 archs, all done, ids unique, no marker or lock left.
+check_complete() {
+  local file=$1 count=$2
+  [[ $(statuses "$file" | grep -c '^done$') == "$count" ]] || fail "$file: not all $count rows done: $(statuses "$file" | sort | uniq -c | tr '\n' ' ')"
+  [[ $(statuses "$file" | wc -l) == "$count" ]] || fail "$file: $(statuses "$file" | wc -l) rows, expected $count"
+  [[ $(ids "$file" | sort -u | wc -l) == "$count" ]] || fail "$file: ids not unique"
+  "$H5DUMP" -A "$file" | grep -q '"active_run"' && fail "$file: active_run marker left after a clean end"
+  [[ -e "$file.lock" ]] && fail "$file: lock file left after a clean end"
+  return 0
+}
+# Archs final on any rank so far, from rank 0's progress lines in log $1 (needs
+# run.progress_interval_s = 0): finer and cheaper than reading the file, and it counts the rows of
+# the batch in flight too.
+measured_now() {
+  local n
+  n=$(grep -oE '[0-9]+/[0-9]+ measured' "$1" 2> /dev/null | tail -1 | cut -d/ -f1)
+  echo "${n:-0}"
+}
+# Waits until log $1 shows $2 archs measured or the launcher has exited; returns 1 if it exited.
+wait_measured_or_exit() {
+  local deadline=$((SECONDS + ${3:-60}))
+  while ((SECONDS < deadline)); do
+    kill -0 "$launcher" 2> /dev/null || return 1
+    (($(measured_now "$1") >= $2)) && return 0
+    sleep 0.05
+  done
+  fail "no $2 archs measured within ${3:-60} s"
+}
+# All rank pids of log $1 (the rank table); empty before rank 0 printed it.
+rank_pids() { grep -E '^#  Rank +[0-9]+ Pid' "$1" 2> /dev/null | awk '{print $5}'; }
+# Waits (at most 60 s) until none of the pids $@ is alive: a rank whose launcher was killed must
+# not write on behind the next run's back.
+wait_gone() {
+  local deadline=$((SECONDS + 60)) pid
+  for pid in "$@"; do
+    while kill -0 "$pid" 2> /dev/null; do
+      ((SECONDS < deadline)) || fail "rank pid $pid still alive 60 s after its run was killed"
+      sleep 0.1
+    done
+  done
+}
+# Starts `esm profile --config tiny.ini` on $2 ranks (log $3, further arguments after $4) and sends
+# signal $1 (e.g. -KILL) at point $4 to a random one of its ranks or to its launcher (bash's
+# RANDOM decides: seed it). Points: early (a random delay from launch, often before the file
+# exists), start (just after the rank table, before or at the first arch), mid (after a random
+# number of archs measured), late (one arch before the end). Waits until every process of the run
+# is gone; sets fault_rc (the launcher's exit code) and fault_target, counts a signal that hit a
+# running run in fault_landed, and prints what it did.
+fault_landed=0
+fault_run() {
+  local signal=$1 n=$2 log=$3 point=$4 count
+  shift 4
+  count=$(grep -oE '^count = [0-9]+' tiny.ini | grep -oE '[0-9]+')
+  for arg in "$@"; do [[ $arg == --sample.count=* ]] && count=${arg#--sample.count=}; done
+  start_mpi "$n" "$log" "$ESM" profile --config tiny.ini --run.progress_interval_s=0 "$@"
+  case $point in
+    early) sleep "$((RANDOM % 2)).$((RANDOM % 10))" ;;
+    start) wait_for_table "$log" && sleep "0.$((RANDOM % 5))" ;;
+    mid) wait_measured_or_exit "$log" $((1 + RANDOM % (count - 2))) && sleep "0.$((RANDOM % 5))" ;;
+    late) wait_measured_or_exit "$log" $((count - 1)) ;;
+    *) fail "fault_run: unknown point $point" ;;
+  esac
+  local pids children target victim
+  mapfile -t pids < <(rank_pids "$log")
+  mapfile -t children < <(ps -o pid= --ppid "$launcher" 2> /dev/null)  # ranks not in the table yet
+  STARTED+=("${pids[@]}" "${children[@]}")
+  target=$((RANDOM % (${#pids[@]} + 1)))
+  if ((target == ${#pids[@]})); then victim=$launcher fault_target=launcher; else victim=${pids[$target]} fault_target="rank $target"; fi
+  kill "$signal" "$victim" 2> /dev/null || fault_target="$fault_target (already gone)"
+  { wait "$launcher"; } 2> /dev/null
+  fault_rc=$?
+  [[ $fault_target == *gone* ]] || fault_landed=$((fault_landed + 1))
+  mapfile -t pids < <(rank_pids "$log")
+  wait_gone "${pids[@]}" "${children[@]}"
+  echo "    kill $signal $fault_target at point $point: launcher exit $fault_rc, $(statuses tiny.h5 2> /dev/null | grep -c '^done$') rows done"
+}
+# The seeds of a fault test ($1 its name, $2 the default number of iterations): iteration k uses
+# seed ESM_FAULT_SEED + k (default: from the clock); ESM_FAULT_SEED=S ESM_FAULT_ITERATIONS=1
+# replays iteration S's choices (timing aside). Sets iterations, base and fault_start.
+fault_seeds() {
+  iterations=${ESM_FAULT_ITERATIONS:-$2}
+  base=${ESM_FAULT_SEED:-$(($(date +%s) % 100000))}
+  fault_start=$SECONDS
+  echo "$1: $iterations iterations, seeds $base..$((base + iterations - 1)) (replay one: ESM_FAULT_SEED=S ESM_FAULT_ITERATIONS=1)"
+}
+# Starts iteration seed $1: seeds RANDOM and enters a fresh directory holding tiny.ini.
+fault_iteration() {
+  RANDOM=$1
+  fault_t0=$SECONDS
+  mkdir "$WORK/iter.$1" && cp "$WORK/tiny.ini" "$WORK/iter.$1/" && cd "$WORK/iter.$1" || fail "seed $1: no work directory"
+}
