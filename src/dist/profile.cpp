@@ -195,6 +195,7 @@ struct context {
   int rank = 0;
   int device = -1;
   shared_counter* finished = nullptr;   ///< archs final on any rank in this run (progress)
+  measure::batch_carry* carry = nullptr;  ///< the drift guard's baseline across this rank's chunks
   std::function<void()> tick;           ///< rank 0: maybe print a progress line
 };
 
@@ -290,7 +291,7 @@ void measure_chunk(const std::vector<std::uint64_t>& rows, const context& ctx, r
     if (ctx.tick) ctx.tick();
   };
 
-  const auto result = measure::measure_batch(rows.size(), factory, ctx.reference, ctx.job.measure, sink);
+  const auto result = measure::measure_batch(rows.size(), factory, ctx.reference, ctx.job.measure, sink, ctx.carry);
   for (const auto& c : result.checks) {
     dataset::drift_row d{};
     d.time_unix_s = static_cast<double>(c.time_unix_ns) / 1e9;
@@ -578,8 +579,10 @@ run_totals measure_rounds(const communicator& world, const context& base, const 
     if (lock) lock->heartbeat();
     progress.update(done_before + finished.fetch_add(0), done_before + t.rows, t.failed, t.remeasures, false);
   };
+  measure::batch_carry carry;  // one baseline per rank and run, not one per chunk
   context ctx = base;
   ctx.finished = &finished;
+  ctx.carry = &carry;
   if (root) ctx.tick = tick;
 
   for (;;) {
@@ -698,7 +701,7 @@ int run_profile(const communicator& world, const profile_request& req) {
   try {
     out->append_ranks({rank_row_of(mine, out->run_index())}, slot_for(world, 1));
     const context ctx{job,          sp,          state.plan, *be, compile, reference, out->max_samples(),
-                      out->run_index(), world.rank(), mine.device, nullptr, {}};
+                      out->run_index(), world.rank(), mine.device, nullptr, nullptr, {}};
     const auto t = measure_rounds(world, ctx, state, *out, lock ? &*lock : nullptr);
 
     dataset::run_end end;

@@ -12,20 +12,25 @@ namespace {
 class batch_driver {
  public:
   batch_driver(std::size_t count, const workload_factory& make_arch, const workload& reference,
-               const measure_policy& p, const result_sink& on_final)
-      : make_arch_(make_arch), reference_(reference), p_(p), on_final_(on_final) {
+               const measure_policy& p, const result_sink& on_final, batch_carry* carry)
+      : make_arch_(make_arch), reference_(reference), p_(p), on_final_(on_final), carry_(carry) {
     out_.results.resize(count);
   }
 
   batch_result run() {
     const std::size_t count = out_.results.size();
-    if (p_.drift_every > 0 || p_.mode != measure_mode::plain) {
+    const bool uses_reference = p_.drift_every > 0 || p_.mode != measure_mode::plain;
+    if (uses_reference && !(carry_ && carry_->reference_warm)) {
       (void)warm_up(reference_, p_.warmup_runs, p_.warmup_ms);
     }
     if (p_.drift_every > 0) {
       guard_.emplace(p_.drift_every, p_.drift_threshold, p_.drift_max_retries);
-      out_.baseline_ms = reference_check_ms(reference_, p_);
-      out_.baseline_unix_ns = unix_time_ns();
+      if (carry_ && carry_->baseline_ms > 0) {
+        out_.baseline_ms = carry_->baseline_ms;
+      } else {
+        out_.baseline_ms = reference_check_ms(reference_, p_);
+        out_.baseline_unix_ns = unix_time_ns();
+      }
       guard_->set_baseline(out_.baseline_ms);
     }
     const std::size_t group = p_.mode == measure_mode::interleaved ? static_cast<std::size_t>(p_.interleave_group) : 1;
@@ -43,6 +48,10 @@ class batch_driver {
       if (due) check_until_settled();
     }
     if (guard_ && !guard_->unchecked().empty()) check_until_settled();
+    if (carry_) {
+      carry_->reference_warm = carry_->reference_warm || uses_reference;
+      if (guard_) carry_->baseline_ms = guard_->baseline_ms();
+    }
     return std::move(out_);
   }
 
@@ -95,6 +104,7 @@ class batch_driver {
   const workload& reference_;
   const measure_policy& p_;
   const result_sink& on_final_;
+  batch_carry* carry_;
   batch_result out_;
   std::optional<drift_guard> guard_;
   std::size_t measurements_ = 0;
@@ -103,9 +113,9 @@ class batch_driver {
 }  // namespace
 
 batch_result measure_batch(std::size_t count, const workload_factory& make_arch, const workload& reference,
-                           const measure_policy& p, const result_sink& on_final) {
+                           const measure_policy& p, const result_sink& on_final, batch_carry* carry) {
   p.validate();
-  return batch_driver(count, make_arch, reference, p, on_final).run();
+  return batch_driver(count, make_arch, reference, p, on_final, carry).run();
 }
 
 }  // namespace esm::measure

@@ -211,3 +211,11 @@ fault_iteration() {
   fault_t0=$SECONDS
   mkdir "$WORK/iter.$1" && cp "$WORK/tiny.ini" "$WORK/iter.$1/" && cd "$WORK/iter.$1" || fail "seed $1: no work directory"
 }
+# Compound dataset $2 of file $1 as text, one row a line, fields in schema order, separated by spaces
+# (strings must hold no spaces or commas: fine for the numeric and enum fields used here).
+table_rows() {
+  "$H5DUMP" -d "$2" -m %.17g "$1" | awk '
+    /^ *\([0-9]+\): \{/ { row = ""; inside = 1; next }
+    inside && /^ *\}/ { print substr(row, 2); inside = 0; next }
+    inside { gsub(/[ ,]/, ""); row = row " " $0 }'
+}

@@ -32,9 +32,18 @@ struct drift_check {
 
 struct batch_result {
   std::vector<measurement> results;    ///< by arch index
-  double baseline_ms = not_measured;   ///< the reference at start (guard on)
-  std::int64_t baseline_unix_ns = 0;
+  double baseline_ms = not_measured;   ///< the guard's baseline at start: taken now, or carried over
+  std::int64_t baseline_unix_ns = 0;   ///< when it was taken (0: carried over)
   std::vector<drift_check> checks;     ///< every check, in order
+};
+
+/// What one measure_batch call hands to the next of the same process (pass one object to every
+/// call): the reference stays warmed up and the drift guard keeps the baseline it took in the first
+/// call (moved only by a gave_up verdict). Without it every call re-takes the baseline, and a
+/// slowdown that starts between two calls is never seen.
+struct batch_carry {
+  double baseline_ms = not_measured;  ///< the guard's baseline, > 0 once taken
+  bool reference_warm = false;
 };
 
 /// Measures archs 0..count-1 in order under `p` (validated first: usage_error). The reference is
@@ -42,9 +51,10 @@ struct batch_result {
 /// its baseline next, checks every p.drift_every archs and once at the end, and re-measures a
 /// drifting window up to p.drift_max_retries times. Interleaved mode measures groups of
 /// p.interleave_group archs together (a re-measured window, too); a check falls due after the
-/// group in which the count is reached.
+/// group in which the count is reached. With `carry`, the warm-up and the baseline are taken only
+/// when it has none yet, and it is updated when the call returns.
 [[nodiscard]] batch_result measure_batch(std::size_t count, const workload_factory& make_arch,
                                          const workload& reference, const measure_policy& p,
-                                         const result_sink& on_final = {});
+                                         const result_sink& on_final = {}, batch_carry* carry = nullptr);
 
 }  // namespace esm::measure
