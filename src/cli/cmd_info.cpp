@@ -158,7 +158,7 @@ std::string report(const std::string& path, const dataset::contents& c, std::siz
 int info(const args& a) {
   po::options_description opts("esm info options");
   std::string path, out;
-  std::size_t events = 20;
+  long long events = 20;  // signed: program_options would wrap "-3" into a huge size_t
   opts.add_options()
       ("dataset", po::value(&path)->required(), "dataset file written by esm profile")
       ("events", po::value(&events)->default_value(20), "drift events and failures to list at most")
@@ -167,7 +167,8 @@ int info(const args& a) {
   positional.add("dataset", 1);
   po::variables_map vm;
   if (!parse(a, opts, vm, "esm info DATASET.h5 [--events N]", &positional)) return 0;
-  write_output(out, report(path, dataset::read(path), events));
+  if (events < 0) throw usage_error("--events must be >= 0, got " + std::to_string(events));
+  write_output(out, report(path, dataset::read(path), static_cast<std::size_t>(events)));
   return 0;
 }
 

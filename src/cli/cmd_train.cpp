@@ -170,7 +170,10 @@ int train(const args& a) {
     const surrogate::matrix_view view(x.rows, x.cols, x.data);
     const auto report = train::cross_validate(world, view, data.y, data.bins, cv);
     auto final_model = train::fit_final(world, view, data.y, cv, blend == "stacked" ? report.stack_weights : std::vector<double>{});
-    if (world.rank() == 0) {
+    std::string summary;
+    // Collective, so that a failed write (disk full) ends every rank with rank 0's one line.
+    dist::all_or_none(world, [&] {
+      if (world.rank() != 0) return;
       train::model_file m;
       m.info.space = data.space;
       m.info.encoding = spec.text();
@@ -188,10 +191,12 @@ int train(const args& a) {
       m.info.kinds = cv.kinds;
       m.state = final_model.save();
       m.cv = cv_rows(report);
+      staged_output csv(csv_path(out), train::cv_csv(m.cv));  // both files, or neither, are replaced
       train::write_model_file(out, m);
-      write_output(csv_path(out), train::cv_csv(m.cv));
-      std::cout << table(report, data, spec.text()) << "model: " << out << "  (CV table: " << csv_path(out) << ")\n";
-    }
+      csv.commit();
+      summary = table(report, data, spec.text()) + "model: " + out + "  (CV table: " + csv_path(out) + ")\n";
+    });
+    std::cout << summary;
     return exit_code::ok;
   } catch (const dist::collective_error& e) {
     return dist::report(world, e);

@@ -52,7 +52,23 @@ struct job_args {
 void check_same_job(const dist::communicator& world, const std::string& resolved_text, const std::string& config);
 
 /// Writes `text` to `path` atomically (temp file + rename), or to stdout when path is empty.
-/// A failing write leaves any existing file untouched.
+/// A failing write leaves any existing file untouched; throws file_error naming the path.
 void write_output(const std::string& path, const std::string& text);
+
+/// An output file written in full to a temporary file beside `path` first (throws file_error when
+/// that fails); commit() renames it into place. Commands with several outputs stage every one
+/// before writing the next, so that a failure leaves all of them as they were. The destructor
+/// removes an uncommitted temporary file.
+class staged_output {
+ public:
+  staged_output(std::string path, const std::string& text);
+  staged_output(const staged_output&) = delete;
+  staged_output& operator=(const staged_output&) = delete;
+  ~staged_output();
+  void commit();
+
+ private:
+  std::string path_, tmp_;
+};
 
 }  // namespace esm::cli

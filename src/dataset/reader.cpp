@@ -57,22 +57,17 @@ run_record read_run(hid_t runs, int index) {
   return r;
 }
 
-}  // namespace
-
-contents read(const std::string& path, bool with_samples) {
-  h5::library_init();
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw usage_error("dataset '" + path + "' does not exist");
-  if (ESM_H5(H5Fis_hdf5(path.c_str())) <= 0) throw usage_error("'" + path + "' is not an HDF5 file");
+contents read_contents(const std::string& path, bool with_samples) {
+  if (ESM_H5(H5Fis_hdf5(path.c_str())) <= 0) throw file_error("'" + path + "' is not an HDF5 file");
   auto fapl = h5::make_plist(H5P_FILE_ACCESS);
   h5::file_locking{}.apply(fapl.get());
   h5::file file(ESM_H5(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get())));
   const hid_t root = file.get();
-  if (!h5::has_attribute(root, "schema_version")) throw usage_error("'" + path + "' is not an esm dataset (no schema_version)");
+  if (!h5::has_attribute(root, "schema_version")) throw file_error("'" + path + "' is not an esm dataset (no schema_version)");
   contents c;
   c.schema_version = h5::read_int_attribute(root, "schema_version");
   if (c.schema_version != schema_version) {
-    throw usage_error("'" + path + "' has dataset schema version " + std::to_string(c.schema_version) +
+    throw file_error("'" + path + "' has dataset schema version " + std::to_string(c.schema_version) +
                       "; this esm reads version " + std::to_string(schema_version));
   }
   c.units = h5::read_string_attribute(root, "units");
@@ -144,6 +139,21 @@ contents read(const std::string& path, bool with_samples) {
     for (hsize_t i = 0; i < info.nlinks; ++i) c.runs.push_back(read_run(runs.get(), static_cast<int>(i)));
   }
   return c;
+}
+
+}  // namespace
+
+contents read(const std::string& path, bool with_samples) {
+  h5::library_init();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw file_error("dataset '" + path + "' does not exist");
+  if (std::filesystem::file_size(path, ec) == 0) throw file_error("dataset '" + path + "' is an empty file");
+  try {
+    return read_contents(path, with_samples);
+  } catch (const hdf5_error& e) {
+    // A truncated or damaged file (or one esm did not write) fails somewhere inside HDF5.
+    throw file_error("'" + path + "' is not a readable esm dataset (truncated or damaged?): " + e.what());
+  }
 }
 
 }  // namespace esm::dataset

@@ -4,9 +4,12 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "esm/common/error.hpp"
 #include "esm/dataset/dataset.hpp"
@@ -163,65 +166,17 @@ herr_t visit_state(hid_t, const char* name, const H5O_info_t* info, void* data) 
   return 0;
 }
 
-}  // namespace
-
-void write_model_file(const std::string& path, model_file m) {
-  h5::library_init();
-  m.info.esm_version = version_string();
-  m.info.created = dataset::iso_utc_now();
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  try {
-    h5::file f(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
-    if (!f) throw usage_error("cannot create model file '" + path + "': directory missing or not writable");
-    const hid_t root = f.get();
-    const auto& i = m.info;
-    h5::write_attribute(root, "format", std::string_view(format_name));
-    h5::write_attribute(root, "model_schema_version", model_schema_version);
-    h5::write_attribute(root, "esm_version", std::string_view(i.esm_version));
-    h5::write_attribute(root, "created", std::string_view(i.created));
-    h5::write_attribute(root, "space", std::string_view(i.space));
-    h5::write_attribute(root, "encoding", std::string_view(i.encoding));
-    h5::write_attribute(root, "feature_names", i.feature_names);
-    h5::write_attribute(root, "label", std::string_view(i.label));
-    h5::write_attribute(root, "reference_ms", i.reference_ms);
-    h5::write_attribute(root, "dataset_path", std::string_view(i.dataset_path));
-    h5::write_attribute(root, "dataset_schema_version", i.dataset_schema_version);
-    h5::write_attribute(root, "dataset_hash", std::string_view(i.dataset_hash));
-    h5::write_attribute(root, "rows_used", i.rows_used);
-    h5::write_attribute(root, "rows_excluded", i.rows_excluded);
-    h5::write_attribute(root, "cv_folds", i.folds);
-    h5::write_attribute(root, "members_per_kind", i.members);
-    h5::write_attribute(root, "seed", i.seed);
-    h5::write_attribute(root, "kinds", i.kinds);
-    h5::write_attribute(root, "units", std::string_view("milliseconds"));
-    write_state(root, m.state);
-    write_cv(root, m.cv);
-    f.close();
-  } catch (...) {
-    std::filesystem::remove(tmp);
-    throw;
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    throw usage_error("cannot write model file '" + path + "': " + ec.message());
-  }
-}
-
-model_file read_model_file(const std::string& path) {
-  h5::library_init();
-  if (!std::filesystem::is_regular_file(path)) throw usage_error("model file '" + path + "' does not exist");
-  if (H5Fis_hdf5(path.c_str()) <= 0) throw usage_error("'" + path + "' is not an HDF5 file (expected an esm model)");
+model_file read_model(const std::string& path) {
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw file_error("'" + path + "' is not an HDF5 file (expected an esm model)");
   const h5::file f(ESM_H5(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT)));
   const hid_t root = f.get();
   if (!h5::has_attribute(root, "format") || h5::read_string_attribute(root, "format") != format_name) {
-    throw usage_error("'" + path + "' is not an esm model file (is it a dataset? use esm info)");
+    throw file_error("'" + path + "' is not an esm model file (is it a dataset? use esm info)");
   }
   const auto version = h5::read_int_attribute(root, "model_schema_version");
   if (version > model_schema_version) {
-    throw usage_error("model file '" + path + "' has schema version " + std::to_string(version) +
-                      "; this esm reads up to " + std::to_string(model_schema_version));
+    throw file_error("model file '" + path + "' has schema version " + std::to_string(version) +
+                     "; this esm reads up to " + std::to_string(model_schema_version));
   }
   model_file m;
   auto& i = m.info;
@@ -270,6 +225,83 @@ model_file read_model_file(const std::string& path) {
     m.cv.push_back(row);
   }
   return m;
+}
+
+/// The whole model file as bytes: built in memory (HDF5's core driver, no backing store), so that a
+/// full disk shows as one failing write() of ours, never as HDF5 half-way through its metadata.
+std::vector<char> model_image(const model_file& m) {
+  const auto fapl = h5::make_plist(H5P_FILE_ACCESS);
+  ESM_H5(H5Pset_fapl_core(fapl.get(), std::size_t{1} << 20, 0));
+  h5::file f(ESM_H5(H5Fcreate("esm-model-in-memory.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get())));
+  const hid_t root = f.get();
+  const auto& i = m.info;
+  h5::write_attribute(root, "format", std::string_view(format_name));
+  h5::write_attribute(root, "model_schema_version", model_schema_version);
+  h5::write_attribute(root, "esm_version", std::string_view(i.esm_version));
+  h5::write_attribute(root, "created", std::string_view(i.created));
+  h5::write_attribute(root, "space", std::string_view(i.space));
+  h5::write_attribute(root, "encoding", std::string_view(i.encoding));
+  h5::write_attribute(root, "feature_names", i.feature_names);
+  h5::write_attribute(root, "label", std::string_view(i.label));
+  h5::write_attribute(root, "reference_ms", i.reference_ms);
+  h5::write_attribute(root, "dataset_path", std::string_view(i.dataset_path));
+  h5::write_attribute(root, "dataset_schema_version", i.dataset_schema_version);
+  h5::write_attribute(root, "dataset_hash", std::string_view(i.dataset_hash));
+  h5::write_attribute(root, "rows_used", i.rows_used);
+  h5::write_attribute(root, "rows_excluded", i.rows_excluded);
+  h5::write_attribute(root, "cv_folds", i.folds);
+  h5::write_attribute(root, "members_per_kind", i.members);
+  h5::write_attribute(root, "seed", i.seed);
+  h5::write_attribute(root, "kinds", i.kinds);
+  h5::write_attribute(root, "units", std::string_view("milliseconds"));
+  write_state(root, m.state);
+  write_cv(root, m.cv);
+  ESM_H5(H5Fflush(root, H5F_SCOPE_GLOBAL));
+  std::vector<char> image(static_cast<std::size_t>(ESM_H5(H5Fget_file_image(root, nullptr, 0))));
+  ESM_H5(H5Fget_file_image(root, image.data(), image.size()));
+  f.close();
+  return image;
+}
+
+}  // namespace
+
+void write_model_file(const std::string& path, model_file m) {
+  h5::library_init();
+  m.info.esm_version = version_string();
+  m.info.created = dataset::iso_utc_now();
+  const auto image = model_image(m);
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  std::error_code ec;
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw file_error("cannot create model file '" + path + "': directory missing or not writable");
+    out.write(image.data(), static_cast<std::streamsize>(image.size()));
+    out.close();
+    if (!out) {
+      const int err = errno;  // EFBIG or ENOSPC: the file size limit or a full disk
+      std::filesystem::remove(tmp, ec);
+      throw file_error("writing model file '" + path + "' failed: " + std::strerror(err) + " (disk full?)");
+    }
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    std::filesystem::remove(tmp, ec);
+    throw file_error("cannot write model file '" + path + "': " + why);
+  }
+}
+
+model_file read_model_file(const std::string& path) {
+  h5::library_init();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw file_error("model file '" + path + "' does not exist");
+  if (std::filesystem::file_size(path, ec) == 0) throw file_error("model file '" + path + "' is an empty file");
+  try {
+    return read_model(path);
+  } catch (const hdf5_error& e) {
+    // A truncated or damaged file (or one esm did not write) fails somewhere inside HDF5.
+    throw file_error("'" + path + "' is not a readable esm model file (truncated or damaged?): " + e.what());
+  }
 }
 
 std::string cv_csv(const std::vector<cv_row>& rows) {
