@@ -1,79 +1,132 @@
 #!/usr/bin/env bash
-# Bad input to `esm`: each case must exit 2, print exactly one line on stderr that names the
-# offending token, print nothing on stdout, and leave an existing --out file byte-identical.
+# The bad-input corpus: runs every case of bad_inputs.table (its header documents the format)
+# against fixtures made once here: a small real dataset (esm profile), a model trained on it
+# (esm train), job configurations, and damaged copies of both. Each case must exit 2, print exactly
+# one line on stderr ("esm: error: ..." containing the case's token), print nothing on stdout,
+# leave every fixture byte-identical (sha256) and create no file (temporary files included).
+#   bad_inputs.sh ESM MPIEXEC ESM_TEST_H5_SET_ATTRIBUTE
 set -u
-esm=${1:?usage: bad_inputs.sh PATH/TO/esm}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-printf 'keep me\n' > "$work/existing.txt"
-cp "$work/existing.txt" "$work/original.txt"
+umask 022
+esm=$(realpath "${1:?usage: bad_inputs.sh ESM MPIEXEC H5_SET_ATTRIBUTE}")
+mpiexec=${2:?usage: bad_inputs.sh ESM MPIEXEC H5_SET_ATTRIBUTE}
+set_attribute=$(realpath "${3:?usage: bad_inputs.sh ESM MPIEXEC H5_SET_ATTRIBUTE}")
+here=$(cd "$(dirname "$0")" && pwd)
+table=$here/bad_inputs.table
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 
-good_mbv3='ofa-mbv3:w1.0:r192:d=2,2,2,2,2:k=3,3-3,3-3,3-3,3-3,3:e=3,3-3,3-3,3-3,3-3,3'
-fails=0 cases=0
+work=$(mktemp -d /tmp/esm_bad_inputs.XXXXXX)
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+fx=$work/fx cwd=$work/cwd cap=$work/cap
+mkdir -p "$fx" "$cwd" "$cap" "$work/bin"
+chmod 755 "$work"  # uid 65534 must reach the fixtures and the binary (mktemp -d makes 700)
+cp "$esm" "$work/bin/esm" && esm=$work/bin/esm
+setup_fail() { echo "FAIL: fixture: $*"; exit 1; }
 
-# expect TOKEN ARGS...: the error line must contain TOKEN.
-expect() {
-  local token=$1; shift
-  cases=$((cases + 1))
-  "$esm" "$@" >"$work/stdout" 2>"$work/stderr"
-  local rc=$? lines
-  lines=$(wc -l <"$work/stderr")
-  if [[ $rc -ne 2 || $lines -ne 1 || -s $work/stdout ]] || ! grep -qF -- "$token" "$work/stderr"; then
-    echo "FAIL: esm $* -> rc=$rc, stderr lines=$lines: $(head -c 300 "$work/stderr")"
-    fails=$((fails + 1))
-  fi
-  if ! cmp -s "$work/existing.txt" "$work/original.txt"; then
-    echo "FAIL: esm $* modified an existing output file"
-    fails=$((fails + 1))
-    cp "$work/original.txt" "$work/existing.txt"
-  fi
-  if compgen -G "$work/existing.txt.tmp*" >/dev/null; then
-    echo "FAIL: esm $* left a temporary file"
-    fails=$((fails + 1))
-  fi
+# ---- fixtures ------------------------------------------------------------------------------------
+mbv3='ofa-mbv3:w1.0:r192:d=2,2,2,2,2:k=3,3-3,3-3,3-3,3-3,3:e=3,3-3,3-3,3-3,3-3,3'
+resnet='ofa-resnet50:r192:d=0,0,0,0,0:w=0,0,0,0,0,0:e=20,20-20,20-20,20,20,20-20,20'
+# The shipped quick-start job, made small: 8 archs, 3 repetitions, one thread.
+sed -e 's/^count = .*/count = 8/' -e 's/^reps = .*/reps = 3/' -e 's/^warmup_runs = .*/warmup_runs = 1/' \
+  -e 's/^warmup_ms = .*/warmup_ms = 0/' -e 's/^drift_every = .*/drift_every = 0/' -e 's/^threads = .*/threads = 1/' \
+  -e "s|^path = .*|path = $fx/good.h5|" "$here/../../jobs/quickstart-cpu.ini" >"$fx/job.ini"
+grep -qx 'count = 8' "$fx/job.ini" && grep -qx 'reps = 3' "$fx/job.ini" || setup_fail "jobs/quickstart-cpu.ini changed shape"
+(cd "$cwd" && "$mpiexec" -n 1 "$esm" profile --config "$fx/job.ini" >"$cap/profile.log" 2>&1) ||
+  setup_fail "esm profile: $(tail -3 "$cap/profile.log")"
+(cd "$cwd" && "$esm" train --dataset "$fx/good.h5" --out "$fx/model.h5" --kinds ridge --folds 2 --members 1 \
+  >"$cap/train.log" 2>&1) || setup_fail "esm train: $(tail -3 "$cap/train.log")"
+
+sed 's/^count = 8$/&\nwidht = 3/' "$fx/job.ini" >"$fx/unknown_key.ini"
+printf '[gpu]\nclock = 1400\n' | cat "$fx/job.ini" - >"$fx/unknown_section.ini"
+printf '[loop]\nspeed = 3\n' | cat "$fx/job.ini" - >"$fx/unknown_loop_key.ini"
+sed 's/^\[measure\]$/[measure/' "$fx/job.ini" >"$fx/malformed.ini"
+: >"$fx/empty.ini"
+: >"$fx/empty.h5"
+printf 'not an HDF5 file\n' >"$fx/text.h5"
+head -c $(($(stat -c %s "$fx/good.h5") / 2)) "$fx/good.h5" >"$fx/truncated.h5"
+printf '%s\n%s\n' "$mbv3" "$resnet" >"$fx/archs_resnet.txt"
+cp "$fx/good.h5" "$fx/newer.h5" && "$set_attribute" "$fx/newer.h5" schema_version int 2 || setup_fail newer.h5
+cp "$fx/model.h5" "$fx/newer_model.h5" && "$set_attribute" "$fx/newer_model.h5" model_schema_version int 2 ||
+  setup_fail newer_model.h5
+cp "$fx/model.h5" "$fx/enc_model.h5" && "$set_attribute" "$fx/enc_model.h5" encoding text onehot ||
+  setup_fail enc_model.h5
+cp "$fx/model.h5" "$fx/space_model.h5" && "$set_attribute" "$fx/space_model.h5" space text nasbench ||
+  setup_fail space_model.h5
+printf 'keep me\n' >"$fx/existing.txt"
+mkdir "$fx/ro" && printf 'keep me too\n' >"$fx/ro/kept.txt" && chmod 555 "$fx/ro"
+
+declare -A place=(
+  [fx]=$fx [h5]=$fx/good.h5 [model]=$fx/model.h5 [ini]=$fx/job.ini [existing]=$fx/existing.txt [ro]=$fx/ro
+  [empty]=$fx/empty.h5 [text]=$fx/text.h5 [truncated]=$fx/truncated.h5 [newer]=$fx/newer.h5
+  [newer_model]=$fx/newer_model.h5 [enc_model]=$fx/enc_model.h5 [space_model]=$fx/space_model.h5
+  [archs_resnet]=$fx/archs_resnet.txt [mbv3]=$mbv3
+)
+expand() {
+  local s=$1 k
+  for k in "${!place[@]}"; do s=${s//\{$k\}/${place[$k]}}; done
+  printf '%s' "$s"
 }
 
-expect "frobnicate" frobnicate
-expect "nasbench" sample --space nasbench --count 3
-expect "space" sample --count 3
-expect "count" sample --space ofa-mbv3 --count 0
-expect "-5" sample --space ofa-mbv3 --count -5
-expect "count" sample --space ofa-mbv3 --count abc
-expect "random" sample --space ofa-mbv3 --count 3 --policy random
-expect "w2.0" sample --space ofa-mbv3 --count 3 --width w2.0
-expect "w1.2" sample --space ofa-resnet50 --count 3 --width w1.2
-expect "130" sample --space ofa-mbv3 --count 3 --resolution 130
-expect "300" sample --space ofa-mbv3 --count 3 --resolution 300
-expect "bin-weights" sample --space ofa-mbv3 --count 3 --policy weighted
-expect "10:x" sample --space ofa-mbv3 --count 3 --policy weighted --bin-weights 10:x
-expect "99" sample --space ofa-mbv3 --count 3 --policy weighted --bin-weights 99:1
-expect "bogus" sample --space ofa-mbv3 --count 3 --bogus
-expect "seed" sample --space ofa-mbv3 --count 3 --seed -1
-expect "nasbench" sample --space nasbench --count 3 --out "$work/existing.txt"
-expect "w9" sample --space ofa-mbv3 --count 3 --width w9 --out "$work/existing.txt"
-expect "/no/such/dir" sample --space ofa-mbv3 --count 3 --out /no/such/dir/list.txt
-expect "garbage" describe --arch garbage
-expect "mobilenet" describe --arch mobilenet:w1.0
-expect "9" describe --arch "${good_mbv3/k=3,3-/k=3,9-}"
-expect "5" describe --arch "${good_mbv3/e=3,3-/e=3,5-}"
-expect "stage 1" describe --arch "${good_mbv3/k=3,3-/k=3,3,3-}"
-expect "5" describe --arch "${good_mbv3/d=2,2,2,2,2/d=2,2,2,2,5}"
-expect "129" describe --arch "${good_mbv3/r192/r129}"
-expect "256" describe --arch "${good_mbv3/r192/r256}"
-expect "0192" describe --arch "${good_mbv3/r192/r0192}"
-expect "q=3" describe --arch "${good_mbv3/k=/q=}"
-expect "batch" describe --arch "$good_mbv3" --batch 0
-expect "batch" describe --arch "$good_mbv3" --batch many
-expect "1" describe --arch "ofa-resnet50:r192:d=1,0,0,0,0:w=0,0,0,0,0,0:e=20,20-20,20-20,20,20,20-20,20"
-expect "3" describe --arch "ofa-resnet50:r192:d=0,0,0,0,0:w=0,0,3,0,0,0:e=20,20-20,20-20,20,20,20-20,20"
-expect "30" describe --arch "ofa-resnet50:r192:d=0,0,0,0,0:w=0,0,0,0,0,0:e=20,20-20,20-20,20,20,30-20,20"
-expect "33" describe --arch "densenet:r192:d=6,12,24,16:g=32,32,33,32:b=4"
-expect "block 1" describe --arch "densenet:r192:d=4,8,24,16:g=32,32,32,32:b=4,4,4-4-4-4"
-expect "garbage" describe --arch garbage --out "$work/existing.txt"
+# Every file and directory under fx/ and cwd/ with the sha256 of each file.
+snapshot() {
+  (cd "$work" && find fx cwd ! -type f | LC_ALL=C sort && find fx cwd -type f -print0 | LC_ALL=C sort -z |
+    xargs -0 sha256sum)
+}
+snapshot >"$cap/before"
 
-# A good command still works and writes its output atomically.
-"$esm" sample --space ofa-mbv3 --count 5 --out "$work/existing.txt" || { echo "FAIL: good sample"; fails=$((fails + 1)); }
-[[ $(wc -l <"$work/existing.txt") -eq 5 ]] || { echo "FAIL: good sample wrote $(wc -l <"$work/existing.txt") lines"; fails=$((fails + 1)); }
+# ---- the cases -----------------------------------------------------------------------------------
+nobody=()
+if [[ $(id -u) -eq 0 ]]; then
+  # root writes through chmod 555: drop to nobody so that {ro} is really unwritable.
+  nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+fi
+
+# run HOW ARGS...: esm ARGS under HOW's modifiers (see bad_inputs.table).
+run() {
+  local how=$1 pre=() m
+  shift
+  for m in ${how//,/ }; do
+    case $m in
+      -) ;;
+      mpi) pre=("$mpiexec" -q -n 2 "${pre[@]}") ;;  # -q: without mpirun's notice of a non-zero exit
+      nobody) pre+=("${nobody[@]}") ;;
+      # SIGXFSZ ignored: a write past the limit fails with EFBIG instead of killing the process.
+      fsize) pre+=(bash -c 'trap "" XFSZ; ulimit -f 1; exec "$@"' fsize) ;;
+      *) echo "unknown HOW '$m'" >&2; return 99 ;;
+    esac
+  done
+  "${pre[@]}" "$esm" "$@"
+}
+
+fails=0 cases=0 line_no=0
+while IFS= read -r line; do
+  line_no=$((line_no + 1))
+  [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
+  IFS='|' read -r how token arguments <<<"$line"
+  how=$(echo $how) token=$(expand "$(echo $token)") arguments=$(expand "$arguments")
+  eval "argv=($arguments)"
+  cases=$((cases + 1))
+  (cd "$cwd" && run "$how" "${argv[@]}") </dev/null >"$cap/stdout" 2>"$cap/stderr"  # mpirun reads stdin
+  rc=$? lines=$(wc -l <"$cap/stderr")
+  [[ -n ${BAD_INPUTS_VERBOSE:-} ]] && echo "$line_no: rc=$rc $(head -c 300 "$cap/stderr")"
+  where="bad_inputs.table:$line_no ($how esm ${argv[*]})"
+  if [[ $rc -ne 2 || $lines -ne 1 || -s $cap/stdout ]] || ! grep -q '^esm: error: ' "$cap/stderr" ||
+     ! grep -qF -- "$token" "$cap/stderr"; then
+    echo "FAIL: $where -> rc=$rc, stderr lines=$lines, stdout bytes=$(stat -c %s "$cap/stdout"), wanted '$token':"
+    head -c 600 "$cap/stderr" | sed 's/^/    /'
+    fails=$((fails + 1))
+  fi
+  if ! snapshot | cmp -s - "$cap/before"; then
+    echo "FAIL: $where changed or created files:"
+    snapshot | diff "$cap/before" - | grep '^[<>]' | sed 's/^/    /'
+    fails=$((fails + 1))
+    exit 1  # the fixtures are no longer what the next cases expect
+  fi
+done <"$table"
+
+# A good command still works and replaces its output atomically.
+if ! "$esm" sample --space ofa-mbv3 --count 5 --out "$fx/existing.txt" || [[ $(wc -l <"$fx/existing.txt") -ne 5 ]]; then
+  echo "FAIL: good sample"; fails=$((fails + 1))
+fi
 
 echo "bad_inputs: $cases cases, $fails failures"
-[[ $fails -eq 0 ]]
+[[ $cases -ge 76 && $fails -eq 0 ]]
