@@ -1,7 +1,12 @@
 // Collective creation and batched writing of the latency dataset (schema v1, schema.hpp).
 #include "esm/dataset/dataset.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -106,6 +111,8 @@ h5::dataset make_table(hid_t loc, const char* name, hid_t type, hsize_t chunk_ro
   h5::dataspace space(ESM_H5(H5Screate_simple(1, &dims, &max_dims)));
   auto dcpl = h5::make_plist(H5P_DATASET_CREATE);
   ESM_H5(H5Pset_chunk(dcpl.get(), 1, &chunk_rows));
+  // Early, as parallel HDF5 requires (and would force): the same file whether made serially or not.
+  ESM_H5(H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY));
   ESM_H5(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER));
   return h5::dataset(ESM_H5(H5Dcreate2(loc, name, type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT)));
 }
@@ -163,13 +170,15 @@ void write_run_attributes(hid_t group, const run_info& info) {
 
 }  // namespace
 
-void create(MPI_Comm comm, const std::string& file_path, const provenance& prov, const run_info& first_run,
-            const std::vector<arch_entry>& plan) {
-  h5::library_init();
-  if (plan.empty()) throw error("dataset plan is empty");
-  const bool writer_rank = rank_in(comm) == 0;
-  const auto fapl = parallel_fapl(comm);
-  h5::file file(ESM_H5(H5Fcreate(file_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get())));
+namespace {
+
+/// A new dataset file as bytes, built serially in memory (HDF5's core driver, no backing store).
+std::vector<char> new_file_image(const provenance& prov, const run_info& first_run, const std::vector<arch_entry>& plan) {
+  const auto fapl = h5::make_plist(H5P_FILE_ACCESS);
+  const auto row_bytes = static_cast<std::size_t>(std::max<std::int64_t>(prov.max_samples, 0)) * sizeof(float) + 1024;
+  ESM_H5(H5Pset_fapl_core(fapl.get(), std::max<std::size_t>(std::size_t{1} << 20, plan.size() * row_bytes), 0));
+  h5::format_1_8{}.apply(fapl.get());
+  h5::file file(ESM_H5(H5Fcreate("esm-dataset-in-memory.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get())));
   const hid_t root = file.get();
 
   h5::write_attribute(root, "schema_version", schema_version);
@@ -196,13 +205,10 @@ void create(MPI_Comm comm, const std::string& file_path, const provenance& prov,
   h5::write_attribute(root, "arch_count", static_cast<std::uint64_t>(plan.size()));
   h5::write_attribute(root, "max_samples", prov.max_samples);
 
-  const auto dxpl = collective_dxpl();
+  const hid_t dxpl = H5P_DEFAULT;
   const hsize_t n = plan.size();
-  std::vector<hsize_t> all_rows;
-  if (writer_rank) {
-    all_rows.resize(n);
-    std::iota(all_rows.begin(), all_rows.end(), hsize_t{0});
-  }
+  std::vector<hsize_t> all_rows(n);
+  std::iota(all_rows.begin(), all_rows.end(), hsize_t{0});
 
   // /archs: parallel column datasets, written by rank 0 (the others select none).
   {
@@ -216,11 +222,11 @@ void create(MPI_Comm comm, const std::string& file_path, const provenance& prov,
     const std::size_t width = longest + 1;  // NUL-terminated
     const auto text_type = h5::string_type(width);
     auto text = make_growable(archs.get(), "text", text_type.get(), {n}, nullptr);
-    write_rows(text.get(), text_type.get(), all_rows, 0, packed_strings(plan, width).data(), dxpl.get());
+    write_rows(text.get(), text_type.get(), all_rows, 0, packed_strings(plan, width).data(), dxpl);
 
     const auto ids = column<std::uint64_t>(plan, [](const arch_entry& e) { return e.id; });
     auto id = make_growable(archs.get(), "id", H5T_STD_U64LE, {n}, nullptr);
-    write_rows(id.get(), H5T_STD_U64LE, all_rows, 0, ids.data(), dxpl.get());
+    write_rows(id.get(), H5T_STD_U64LE, all_rows, 0, ids.data(), dxpl);
 
     const hsize_t genes_per_arch = plan.front().genes.size();
     std::vector<std::int32_t> genes;
@@ -230,16 +236,16 @@ void create(MPI_Comm comm, const std::string& file_path, const provenance& prov,
       genes.insert(genes.end(), e.genes.begin(), e.genes.end());
     }
     auto gene_set = make_growable(archs.get(), "genes", H5T_STD_I32LE, {n, genes_per_arch}, nullptr);
-    write_rows(gene_set.get(), H5T_STD_I32LE, all_rows, genes_per_arch, genes.data(), dxpl.get());
+    write_rows(gene_set.get(), H5T_STD_I32LE, all_rows, genes_per_arch, genes.data(), dxpl);
     h5::write_attribute(gene_set.get(), "names", prov.gene_names);
 
     const auto write_i32 = [&](const char* name, const std::vector<std::int32_t>& values) {
       auto d = make_growable(archs.get(), name, H5T_STD_I32LE, {n}, nullptr);
-      write_rows(d.get(), H5T_STD_I32LE, all_rows, 0, values.data(), dxpl.get());
+      write_rows(d.get(), H5T_STD_I32LE, all_rows, 0, values.data(), dxpl);
     };
     const auto write_i64 = [&](const char* name, const std::vector<std::int64_t>& values) {
       auto d = make_growable(archs.get(), name, H5T_STD_I64LE, {n}, nullptr);
-      write_rows(d.get(), H5T_STD_I64LE, all_rows, 0, values.data(), dxpl.get());
+      write_rows(d.get(), H5T_STD_I64LE, all_rows, 0, values.data(), dxpl);
     };
     write_i32("depth", column<std::int32_t>(plan, [](const arch_entry& e) { return e.depth; }));
     write_i32("resolution", column<std::int32_t>(plan, [](const arch_entry& e) { return e.resolution; }));
@@ -253,12 +259,9 @@ void create(MPI_Comm comm, const std::string& file_path, const provenance& prov,
     const result_row fill = pending_row();
     auto results = make_growable(root, names::results, type.get(), {n}, &fill);
     h5::write_attribute(results.get(), "units", std::string_view{"milliseconds"});
-    std::vector<result_row> rows;
-    if (writer_rank) {
-      rows.assign(n, fill);
-      for (std::size_t i = 0; i < n; ++i) rows[i].arch_id = plan[i].id;
-    }
-    write_rows(results.get(), type.get(), all_rows, 0, rows.data(), dxpl.get());
+    std::vector<result_row> rows(n, fill);
+    for (std::size_t i = 0; i < n; ++i) rows[i].arch_id = plan[i].id;
+    write_rows(results.get(), type.get(), all_rows, 0, rows.data(), dxpl);
 
     if (prov.max_samples <= 0) throw error("max_samples must be positive");
     const float nan = std::numeric_limits<float>::quiet_NaN();
@@ -270,8 +273,57 @@ void create(MPI_Comm comm, const std::string& file_path, const provenance& prov,
   make_table(root, names::drift, types::drift_row().get(), 1024);
   make_table(root, names::algos, types::algo_row().get(), 1024);
   h5::group(ESM_H5(H5Gcreate2(root, names::runs, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)));
-  ESM_H5(H5Fflush(root, H5F_SCOPE_GLOBAL));
+  auto image = h5::file_image(root);
   file.close();
+  return image;
+}
+
+/// Writes `bytes` to a new file at `path` (truncating) and syncs it; on failure removes it and
+/// throws file_error naming the OS's reason (EFBIG, ENOSPC, EACCES...).
+void write_new_file(const std::string& path, const std::vector<char>& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) throw file_error("cannot create " + path + ": " + std::strerror(errno));
+  int err = 0;
+  for (std::size_t done = 0; done < bytes.size() && err == 0;) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno != EINTR) {
+      err = errno;
+    } else if (n == 0) {
+      err = EIO;
+    }
+  }
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) {
+    ::unlink(path.c_str());
+    throw file_error("cannot write " + path + ": " + std::strerror(err));
+  }
+}
+
+}  // namespace
+
+void create(MPI_Comm comm, const std::string& file_path, const provenance& prov, const run_info& first_run,
+            const std::vector<arch_entry>& plan) {
+  h5::library_init();
+  if (plan.empty()) throw error("dataset plan is empty");
+  if (rank_in(comm) != 0) return;
+  write_new_file(file_path, new_file_image(prov, first_run, plan));
+}
+
+void check_room(const std::string& path, std::uint64_t bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) throw file_error("cannot write " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  int err = ::fstat(fd, &st) == 0 ? 0 : errno;
+  if (err == 0) {
+    err = ::posix_fallocate(fd, st.st_size, static_cast<off_t>(bytes));
+    struct stat now {};
+    if (::fstat(fd, &now) == 0 && now.st_size != st.st_size && ::ftruncate(fd, st.st_size) != 0 && err == 0) err = errno;
+  }
+  ::close(fd);
+  if (err != 0) throw file_error("cannot write " + path + ": " + std::strerror(err));
 }
 
 // ---- writer -------------------------------------------------------------------------------------

@@ -3,9 +3,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+
+// HDF5's own checksum routine (exported by libhdf5 since 1.8.7, not declared in its public headers).
+extern "C" std::uint32_t H5_checksum_metadata(const void* data, std::size_t len, std::uint32_t initval);
 
 namespace esm::dataset::h5 {
 
@@ -47,6 +51,10 @@ void throw_error(std::string_view call, std::source_location where) {
 
 void check_noexcept(herr_t result, std::string_view call) noexcept {
   if (result >= 0) return;
+  if (std::uncaught_exceptions() > 0) {  // closing after an error: that error is the one reported
+    H5Eclear2(H5E_DEFAULT);
+    return;
+  }
   try {
     std::cerr << "esm: warning: " << call << " failed: " << walk_error_stack() << '\n';
   } catch (...) {
@@ -73,6 +81,20 @@ void transfer_mode::apply(hid_t dxpl) const {
 plist make_plist(hid_t plist_class) {
   library_init();
   return plist(ESM_H5(H5Pcreate(plist_class)));
+}
+
+std::vector<char> file_image(hid_t core_file) {
+  ESM_H5(H5Fflush(core_file, H5F_SCOPE_GLOBAL));
+  std::vector<char> image(static_cast<std::size_t>(ESM_H5(H5Fget_file_image(core_file, nullptr, 0))));
+  ESM_H5(H5Fget_file_image(core_file, image.data(), image.size()));
+  // Superblock v2: signature (8), version, offset size, length size, status flags, then four
+  // addresses, then the checksum of everything before it.
+  if (image.size() < 12 || image[8] != 2) throw hdf5_error("file image: unexpected superblock version");
+  const std::size_t checksummed = 12 + 4 * static_cast<std::size_t>(static_cast<unsigned char>(image[9]));
+  if (image.size() < checksummed + 4) throw hdf5_error("file image: truncated superblock");
+  const std::uint32_t sum = H5_checksum_metadata(image.data(), checksummed, 0);
+  std::memcpy(image.data() + checksummed, &sum, sizeof sum);  // little-endian, as HDF5 stores it
+  return image;
 }
 
 std::string no_collective_cause(hid_t dxpl) {
@@ -219,6 +241,20 @@ std::vector<hsize_t> extent(hid_t dset) {
   std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
   ESM_H5(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr));
   return dims;
+}
+
+std::size_t stored_elements(hid_t dset, std::string_view what) {
+  const dataspace space(ESM_H5(H5Dget_space(dset)));
+  const auto n = static_cast<hsize_t>(ESM_H5(H5Sget_simple_extent_npoints(space.get())));
+  if (n == 0) return 0;
+  const datatype type(ESM_H5(H5Dget_type(dset)));
+  const std::size_t element_bytes = H5Tget_size(type.get());
+  const hsize_t stored_bytes = H5Dget_storage_size(dset);
+  if (element_bytes == 0 || n > stored_bytes / element_bytes) {
+    throw file_error(std::string(what) + " claims " + std::to_string(n) + " elements of " + std::to_string(element_bytes) +
+                     " bytes but the file stores " + std::to_string(stored_bytes) + " bytes for it (damaged file)");
+  }
+  return static_cast<std::size_t>(n);
 }
 
 dataspace select_rows(hid_t dset, const std::vector<hsize_t>& rows) {

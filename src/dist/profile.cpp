@@ -449,8 +449,10 @@ start_state decide_start(const communicator& world, const profile_request& req, 
 }
 
 /// Collective. Binds this rank to its GPU, or pins it to its share of the node's CPUs, sets
-/// `compile` accordingly, and refuses two ranks of one host on one GPU. Rank 0 prints the table.
-binding bind_rank(const communicator& world, const job_config& job, backend::compile_options& compile) {
+/// `compile` accordingly, and refuses two ranks of one host on one GPU. `table`: on rank 0, the
+/// rank table and any note, to print.
+binding bind_rank(const communicator& world, const job_config& job, backend::compile_options& compile,
+                  std::string& table) {
   const communicator node = world.split_shared();
   const auto masks = all_gather(node, cpu_list_text(current_cpus()));
   binding mine;
@@ -486,28 +488,46 @@ binding bind_rank(const communicator& world, const job_config& job, backend::com
     if (world.rank() != 0) return;
     if (const auto shared = find_shared_device(all); shared && !job.share_devices) throw usage_error(*shared);
   });
-  if (world.rank() == 0) {
-    std::printf("%s", rank_table(all).c_str());
-    if (!note.empty()) std::printf("esm profile: note: %s\n", note.c_str());
-    std::fflush(stdout);
-  }
+  if (world.rank() == 0) table = rank_table(all) + (note.empty() ? "" : "esm profile: note: " + note + "\n");
   return mine;
 }
 
-/// Collective: a new dataset is built under a temporary name and renamed once complete; then every
-/// rank opens it for writing. Adds the time spent creating to `hdf5_seconds`.
+/// Room a run needs beyond the file's end before it starts: its /runs group, the first batches'
+/// drift and algorithm rows. A disk that cannot take this is refused before any rank writes.
+constexpr std::uint64_t room_to_start = std::uint64_t{1} << 20;
+
+/// Collective: a new dataset is built under a temporary name (by rank 0, in memory, then written)
+/// and renamed once complete; then every rank opens it for writing. A full disk ends the command
+/// with one line and exit code 2 on every rank, the temporary file removed and an existing dataset
+/// untouched. Adds the time spent creating to `hdf5_seconds`.
 std::unique_ptr<dataset::writer> open_dataset(const communicator& world, const job_config& job, const start_state& state,
                                               double& hdf5_seconds) {
+  const std::string partial = dataset::partial_path(job.output);
   if (state.create) {
     const auto start = steady::now();
+    all_or_none(world, [&] { dataset::create(world.get(), partial, state.prov, state.run, state.plan); });
     all_or_none(world, [&] {
-      dataset::create(world.get(), dataset::partial_path(job.output), state.prov, state.run, state.plan);
-    });
-    all_or_none(world, [&] {
-      if (world.rank() == 0) std::filesystem::rename(dataset::partial_path(job.output), job.output);
+      if (world.rank() != 0) return;
+      std::error_code ec;
+      std::filesystem::rename(partial, job.output, ec);
+      if (ec) {
+        const std::string why = ec.message();
+        std::filesystem::remove(partial, ec);
+        throw file_error("cannot write " + job.output + ": " + why);
+      }
     });
     hdf5_seconds += seconds_since(start);
   }
+  all_or_none(world, [&] {
+    if (world.rank() != 0) return;
+    try {
+      dataset::check_room(job.output, room_to_start);
+    } catch (const file_error&) {
+      std::error_code ec;
+      if (state.create) std::filesystem::remove(job.output, ec);  // this run's own, still empty
+      throw;
+    }
+  });
   std::unique_ptr<dataset::writer> out;
   all_or_none(world, [&] { out = std::make_unique<dataset::writer>(world.get(), job.output, state.run, state.marker); });
   return out;
@@ -668,19 +688,10 @@ int run_profile(const communicator& world, const profile_request& req) {
   const start_state state = decide_start(world, req, *be, lock);
   const auto total = static_cast<std::int64_t>(state.plan.size());
   const auto done_before = total - static_cast<std::int64_t>(state.pending.size());
-  if (root) {
-    std::printf("esm profile: %lld archs of %s%s, backend %s %s batch %d, %d ranks, %s partition, chunk %d\n",
-                static_cast<long long>(total), job.space.c_str(), job.width ? (" " + *job.width).c_str() : "",
-                job.backend.c_str(), state.prov.precision.c_str(), job.batch, world.size(),
-                std::string(to_string(job.partition)).c_str(), job.chunk);
-    if (!state.note.empty()) std::printf("esm profile: %s\n", state.note.c_str());
-    std::printf("esm profile: %s %s: %lld done, %lld to measure\n", state.create ? "creating" : "resuming",
-                job.output.c_str(), static_cast<long long>(done_before), static_cast<long long>(state.pending.size()));
-    std::fflush(stdout);
-  }
 
   backend::compile_options compile = job.compile;
-  const binding mine = bind_rank(world, job, compile);
+  std::string table;
+  const binding mine = bind_rank(world, job, compile, table);
 
   // The reference network, compiled once per rank when the policy uses it.
   const auto& sp = space::find_space(job.space);
@@ -695,8 +706,20 @@ int run_profile(const communicator& world, const profile_request& req) {
     }
   });
 
+  // Printed once the dataset is open: a refused output (a full disk) leaves stdout empty.
   double create_seconds = 0;
   const auto out = open_dataset(world, job, state, create_seconds);
+  if (root) {
+    std::printf("esm profile: %lld archs of %s%s, backend %s %s batch %d, %d ranks, %s partition, chunk %d\n",
+                static_cast<long long>(total), job.space.c_str(), job.width ? (" " + *job.width).c_str() : "",
+                job.backend.c_str(), state.prov.precision.c_str(), job.batch, world.size(),
+                std::string(to_string(job.partition)).c_str(), job.chunk);
+    if (!state.note.empty()) std::printf("esm profile: %s\n", state.note.c_str());
+    std::printf("esm profile: %s %s: %lld done, %lld to measure\n", state.create ? "creating" : "resuming",
+                job.output.c_str(), static_cast<long long>(done_before), static_cast<long long>(state.pending.size()));
+    std::printf("%s", table.c_str());
+    std::fflush(stdout);
+  }
   int code = exit_code::ok;
   try {
     out->append_ranks({rank_row_of(mine, out->run_index())}, slot_for(world, 1));

@@ -49,12 +49,22 @@ struct io_stats {
 /// Name under which `create` builds a new file before it is renamed to `path`.
 [[nodiscard]] std::string partial_path(const std::string& path);
 
-/// Collective: creates the file at `file_path` (truncating), writes the root attributes and /archs,
-/// and pre-sizes /results (all rows pending) and /samples (NaN) for the plan. Extendible tables
-/// start empty. Callers build at partial_path(path) and rename once every rank has returned.
-/// Values must be identical on every rank (the caller broadcasts them from rank 0).
+/// Creates the file at `file_path` (truncating), with the root attributes and /archs, /results
+/// pre-sized (all rows pending) and /samples (NaN) for the plan; extendible tables start empty.
+/// Every rank calls it; rank 0 alone builds the file in memory (HDF5's core driver) and writes it
+/// with plain write()s, so that a full disk is one clean error on one rank (file_error naming the
+/// OS's reason, the file removed), never parallel HDF5 failing on some ranks half-way through its
+/// metadata. Callers agree on the outcome (dist::all_or_none), build at partial_path(path) and
+/// rename once it succeeded.
 void create(MPI_Comm comm, const std::string& file_path, const provenance& prov, const run_info& first_run,
             const std::vector<arch_entry>& plan);
+
+/// Serial (rank 0, before the collective open): whether the file system takes `bytes` more bytes
+/// for the existing file at `path` (posix_fallocate past its end, then truncated back: its bytes
+/// are left as they were). Throws file_error naming the OS's reason (disk full, file size limit,
+/// not writable). Parallel HDF5 has no way to agree on a write that fails on one rank only, so a
+/// full disk is caught here, before any rank writes.
+void check_room(const std::string& path, std::uint64_t bytes);
 
 /// Collective: appends `entries` to the plan of the dataset at `path` (no writer open): /archs
 /// grows by entries.size() rows, /results by as many pending rows (arch_id set), /samples by as

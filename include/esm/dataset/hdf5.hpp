@@ -46,7 +46,8 @@ T check(T result, std::string_view call, std::source_location where = std::sourc
   return result;
 }
 
-/// For destructors: logs a failed close on stderr instead of throwing.
+/// For destructors: logs a failed close on stderr instead of throwing; quiet (the error stack is
+/// dropped) while an exception unwinds, since the error that started it is the one reported.
 void check_noexcept(herr_t result, std::string_view call) noexcept;
 
 }  // namespace esm::dataset::h5
@@ -137,6 +138,12 @@ struct transfer_mode {
 
 [[nodiscard]] plist make_plist(hid_t plist_class);
 
+/// The bytes of `core_file`, an open file of the core driver (H5Pset_fapl_core, no backing store), after
+/// a flush: what a plain write() puts on disk. HDF5 1.10.8's H5Fget_file_image clears the "open for
+/// writing" flag of a v2 superblock (1.8 format) but keeps the checksum computed with it set; the
+/// checksum is recomputed here so that the image opens.
+[[nodiscard]] std::vector<char> file_image(hid_t core_file);
+
 /// Why the last transfer with `dxpl` was not collective; empty when it was (HighFive's
 /// MpioNoCollectiveCause).
 [[nodiscard]] std::string no_collective_cause(hid_t dxpl);
@@ -176,6 +183,10 @@ void delete_attribute(hid_t obj, std::string_view name);  ///< no-op when absent
 
 /// Current dimensions of a dataset.
 [[nodiscard]] std::vector<hsize_t> extent(hid_t dset);
+/// Number of elements of `dset`, after checking that the file stores all of them: esm writes every
+/// element it declares (parallel HDF5 allocates early), so a dataset claiming more elements than
+/// its storage holds is damaged. Throws file_error naming `what`; never allocates by the claim.
+[[nodiscard]] std::size_t stored_elements(hid_t dset, std::string_view what);
 
 /// File space of `dset` with the given whole rows selected (sorted, unique); an empty list selects
 /// none, so a rank with nothing to write still takes part in a collective transfer.
