@@ -3,7 +3,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -18,6 +20,7 @@
 #include "esm/dist/profile.hpp"
 #include "esm/features/encoding.hpp"
 #include "esm/space/sampler.hpp"
+#include "esm/surrogate/regressor.hpp"
 #include "esm/train/cross_validation.hpp"
 #include "esm/train/training_data.hpp"
 
@@ -207,17 +210,31 @@ loop_state inspect(const loop_request& req) {
 }
 
 /// Collective: rank 0 holds the dataset's run lock while `step` runs (the writes between profiles).
+/// `room`: bytes the writes may add to the file; a disk that cannot take them is refused (exit 2)
+/// before any rank writes (parallel HDF5 cannot agree on a write that fails on one rank only).
 template <class Step>
-void under_lock(const dist::communicator& world, const std::string& path, Step&& step) {
+void under_lock(const dist::communicator& world, const std::string& path, std::uint64_t room, Step&& step) {
   std::optional<dataset::run_lock> lock;
   dist::all_or_none(world, [&] {
     if (world.rank() == 0) {
       lock.emplace(dataset::run_lock::acquire(
           path, {dataset::host_name(), static_cast<long>(::getpid()), dataset::iso_utc_now(), ""}));
+      dataset::check_room(path, room);
     }
   });
   dist::all_or_none(world, step);
   if (lock) lock->release();
+}
+
+/// `parse()`, with its usage_error prefixed by the [loop] key whose value it parsed ("loop.strategy:
+/// unknown loop strategy 'greedy' ..."), as the job configuration's errors name theirs.
+template <class Parse>
+auto keyed(const char* key, Parse&& parse) {
+  try {
+    return parse();
+  } catch (const usage_error& e) {
+    throw usage_error(std::string(key) + ": " + e.what());
+  }
 }
 
 }  // namespace
@@ -263,11 +280,13 @@ loop_config resolve_loop(const po::variables_map& vm) {
   p.budget = count("loop.budget", 1);
   p.max_iterations = count("loop.max_iterations", 1);
   p.min_per_bin = count("loop.min_per_bin", 0);
-  p.how = parse_strategy(raw("loop.strategy"));
+  p.how = keyed("loop.strategy", [&] { return parse_strategy(raw("loop.strategy")); });
   p.candidate_pool = count("loop.candidate_pool", 1);
   p.validate();
-  c.encoding = features::encoding_spec::parse(raw("loop.encoding")).text();
+  c.encoding = keyed("loop.encoding", [&] { return features::encoding_spec::parse(raw("loop.encoding")).text(); });
   c.kinds = comma_list(raw("loop.kinds"));
+  if (c.kinds.empty()) throw usage_error("loop.kinds: name at least one surrogate kind");
+  for (const auto& k : c.kinds) keyed("loop.kinds", [&] { (void)surrogate::make_regressor(k); });
   c.folds = count("loop.folds", 2);
   c.members = count("loop.members", 1);
   c.seed = count("loop.seed", 0);
@@ -385,7 +404,10 @@ int run_loop(const dist::communicator& world, const loop_request& req) {
       for (std::string line; std::getline(ss, line);) batch.push_back(dist::plan_entry(sp, sp.parse(line)));
     });
 
-    under_lock(world, job.output, [&] {
+    // The new rows of /archs, /results and /samples, their metadata and the /loop rows, generously.
+    const auto room = (std::uint64_t{1} << 20) +
+                      batch.size() * (static_cast<std::uint64_t>(std::max<std::int64_t>(job.max_samples(), 0)) * 4 + 4096);
+    under_lock(world, job.output, room, [&] {
       dataset::append_loop_rows(world.get(), job.output, rows, cfg.text);
       dataset::extend(world.get(), job.output, batch);
     });
