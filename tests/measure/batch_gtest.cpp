@@ -141,6 +141,100 @@ TEST(MeasureBatch, InterleavedModeMeasuresGroups) {
   EXPECT_NEAR(r.results[3].normalised, 1.03, 1e-12);
 }
 
+/// Two (or more) measure_batch calls of one rank, as esm profile makes one per chunk: archs take
+/// 1 ms times `factor`, the reference `factor` ms; the test moves `factor` between the calls.
+/// `transient`: a re-measurement (an arch built again) finds the machine back at normal speed.
+struct chunked_machine {
+  double factor = 1.0;
+  bool transient = true;
+  std::set<std::size_t> built;
+  std::size_t reference_runs = 0;
+
+  workload make(std::size_t i) {
+    if (!built.insert(i).second && transient) factor = 1.0;
+    return [this] { return factor; };
+  }
+  workload reference() {
+    return [this] {
+      ++reference_runs;
+      return factor;
+    };
+  }
+  /// One chunk of `count` archs (indices local to the chunk, as measure_batch numbers them).
+  batch_result chunk(std::size_t count, batch_carry* carry) {
+    built.clear();
+    return measure_batch(count, [this](std::size_t i) { return make(i); }, reference(), fakes::fast_policy(), {},
+                         carry);
+  }
+};
+
+TEST(MeasureBatchCarry, SecondCallKeepsTheFirstBaselineAndSeesADriftBetweenCalls) {
+  chunked_machine machine;
+  batch_carry carry;
+  const auto p = fakes::fast_policy();
+
+  const auto first = machine.chunk(10, &carry);
+  EXPECT_DOUBLE_EQ(first.baseline_ms, 1.0);
+  EXPECT_NE(first.baseline_unix_ns, 0);
+  EXPECT_DOUBLE_EQ(carry.baseline_ms, 1.0);
+  EXPECT_TRUE(carry.reference_warm);
+
+  machine.factor = 1.1;  // the machine slows down between the two chunks
+  machine.reference_runs = 0;
+  const auto second = machine.chunk(10, &carry);
+  // No new warm-up and no new baseline burst: the reference ran only for the checks.
+  EXPECT_DOUBLE_EQ(second.baseline_ms, 1.0);
+  EXPECT_EQ(second.baseline_unix_ns, 0);
+  EXPECT_EQ(machine.reference_runs, second.checks.size() * static_cast<std::size_t>(p.drift_reps));
+  // The end-of-chunk check compares with the first chunk's baseline: drift, the chunk re-measured.
+  ASSERT_EQ(second.checks.size(), 2u);
+  EXPECT_EQ(second.checks[0].decision.verdict, drift_verdict::drift);
+  EXPECT_DOUBLE_EQ(second.checks[0].baseline_ms, 1.0);
+  EXPECT_NEAR(second.checks[0].decision.relative_change, 0.1, 1e-9);
+  EXPECT_EQ(second.checks[0].decision.archs, range(0, 10));
+  EXPECT_EQ(second.checks[1].decision.verdict, drift_verdict::remeasured);
+  for (std::size_t i = 0; i < 10; ++i) {
+    EXPECT_EQ(second.results[i].remeasure_count, 1) << "arch " << i;
+    EXPECT_NEAR(second.results[i].stats.trimmed_mean_ms, 1.0, 1e-12) << "arch " << i;
+  }
+  EXPECT_DOUBLE_EQ(carry.baseline_ms, 1.0);
+}
+
+TEST(MeasureBatchCarry, APersistentSlowdownMovesTheCarriedBaselineOnlyByGivingUp) {
+  chunked_machine machine;
+  machine.transient = false;
+  batch_carry carry;
+  (void)machine.chunk(10, &carry);
+  machine.factor = 1.1;
+  const auto second = machine.chunk(10, &carry);
+  ASSERT_FALSE(second.checks.empty());
+  EXPECT_EQ(second.checks.back().decision.verdict, drift_verdict::gave_up);
+  EXPECT_DOUBLE_EQ(carry.baseline_ms, 1.1);  // the slower machine is the baseline from now on
+  const auto third = machine.chunk(10, &carry);
+  EXPECT_DOUBLE_EQ(third.baseline_ms, 1.1);
+  EXPECT_EQ(third.baseline_unix_ns, 0);
+  ASSERT_EQ(third.checks.size(), 1u);
+  EXPECT_EQ(third.checks[0].decision.verdict, drift_verdict::ok);
+}
+
+TEST(MeasureBatchCarry, WithoutACarryEveryCallTakesItsOwnBaselineAndMissesTheSlowdown) {
+  chunked_machine machine;
+  const auto p = fakes::fast_policy();
+  const auto first = machine.chunk(10, nullptr);
+  EXPECT_DOUBLE_EQ(first.baseline_ms, 1.0);
+
+  machine.factor = 1.1;
+  machine.reference_runs = 0;
+  const auto second = machine.chunk(10, nullptr);
+  EXPECT_DOUBLE_EQ(second.baseline_ms, 1.1);  // re-taken on the slower machine
+  EXPECT_NE(second.baseline_unix_ns, 0);
+  // Warm-up and baseline burst again, besides the one check.
+  EXPECT_GT(machine.reference_runs, second.checks.size() * static_cast<std::size_t>(p.drift_reps));
+  ASSERT_EQ(second.checks.size(), 1u);
+  EXPECT_EQ(second.checks[0].decision.verdict, drift_verdict::ok);
+  for (const auto& m : second.results) EXPECT_EQ(m.remeasure_count, 0);
+}
+
 TEST(MeasureBatch, ValidatesThePolicy) {
   fake_machine machine;
   measure_policy p = fakes::fast_policy();
