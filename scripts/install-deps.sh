@@ -11,6 +11,11 @@ packages=(
   libdnnl-dev libxgboost-dev xgboost
   python3 python3-venv
 )
+# The sanitizer/fuzzing build (scripts/sanitize.sh): clang 16 (std::source_location needs clang >= 15
+# with libstdc++ 12), its sanitizer and libFuzzer runtimes, and its OpenMP runtime.
+if [[ ${ESM_WITH_SANITIZERS:-0} == 1 ]]; then
+  packages+=(clang-16 libclang-rt-16-dev libomp-16-dev)
+fi
 if [[ ${ESM_WITH_SLURM:-0} == 1 ]]; then
   packages+=(slurm-wlm munge)
 fi

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The hardening run of CI (docs/reliability.md): clang with AddressSanitizer +
+# UndefinedBehaviorSanitizer (preset asan, ./build-asan), then
+#   1. the unit tests,
+#   2. the quickstart pipeline on 2 MPI ranks (bench, profile, info, train, predict),
+#   3. every libFuzzer target for ESM_FUZZ_SECONDS (default 60) each.
+# Open MPI's own leaks are suppressed by tests/sanitizers/lsan.supp; nothing of esm's is.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ESM_WITH_SANITIZERS=1 scripts/install-deps.sh
+cmake --preset asan >/dev/null
+cmake --build build-asan -j "$(nproc)"
+
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=passive
+source tests/sanitizers/env.sh
+
+echo "== sanitize: unit tests"
+ctest --test-dir build-asan -L unit -j "$(nproc)" --output-on-failure --timeout 900
+
+echo "== sanitize: quickstart on 2 ranks"
+tests/sanitizers/quickstart.sh build-asan/src/esm
+
+echo "== sanitize: fuzzers, ${ESM_FUZZ_SECONDS:-60} s each"
+tests/fuzz/run.sh build-asan "${ESM_FUZZ_SECONDS:-60}"
