@@ -14,7 +14,8 @@ namespace {
 template <class Row>
 std::vector<Row> read_table(hid_t root, const char* name, hid_t type) {
   h5::dataset d(ESM_H5(H5Dopen2(root, name, H5P_DEFAULT)));
-  std::vector<Row> rows(h5::extent(d.get()).at(0));
+  if (h5::extent(d.get()).size() != 1) throw file_error(std::string("table ") + name + " is not one-dimensional (damaged file)");
+  std::vector<Row> rows(h5::stored_elements(d.get(), name));
   if (!rows.empty()) ESM_H5(H5Dread(d.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()));
   return rows;
 }
@@ -22,11 +23,15 @@ std::vector<Row> read_table(hid_t root, const char* name, hid_t type) {
 template <class T>
 std::vector<T> read_column(hid_t group, const char* name, hid_t type) {
   h5::dataset d(ESM_H5(H5Dopen2(group, name, H5P_DEFAULT)));
-  std::size_t count = 1;
-  for (const hsize_t dim : h5::extent(d.get())) count *= dim;
+  const std::size_t count = h5::stored_elements(d.get(), name);
   std::vector<T> values(count);
   if (count > 0) ESM_H5(H5Dread(d.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()));
   return values;
+}
+
+/// A damaged file can be well-formed HDF5 whose tables disagree; say so instead of indexing past them.
+void require(bool consistent, const char* what) {
+  if (!consistent) throw hdf5_error(std::string("inconsistent dataset: ") + what);
 }
 
 std::string optional_string(hid_t obj, const char* name) {
@@ -100,12 +105,15 @@ contents read_contents(const std::string& path, bool with_samples) {
     h5::dataset text(ESM_H5(H5Dopen2(archs.get(), "text", H5P_DEFAULT)));
     h5::datatype stored(ESM_H5(H5Dget_type(text.get())));
     const std::size_t width = H5Tget_size(stored.get());
-    const std::size_t n = h5::extent(text.get()).at(0);
+    require(h5::extent(text.get()).size() == 1, "/archs/text is not one-dimensional");
+    const std::size_t n = h5::stored_elements(text.get(), "/archs/text");
     std::string packed(n * width, '\0');
     const auto type = h5::string_type(width);
     if (n > 0) ESM_H5(H5Dread(text.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, packed.data()));
     h5::dataset genes(ESM_H5(H5Dopen2(archs.get(), "genes", H5P_DEFAULT)));
-    const std::size_t per_arch = h5::extent(genes.get()).at(1);
+    const auto gene_dims = h5::extent(genes.get());
+    require(gene_dims.size() == 2, "/archs/genes is not two-dimensional");
+    const std::size_t per_arch = gene_dims[1];
     p.gene_names = h5::read_strings_attribute(genes.get(), "names");
     const auto gene_values = read_column<std::int32_t>(archs.get(), "genes", H5T_STD_I32LE);
     const auto ids = read_column<std::uint64_t>(archs.get(), "id", H5T_STD_U64LE);
@@ -113,6 +121,9 @@ contents read_contents(const std::string& path, bool with_samples) {
     const auto resolution = read_column<std::int32_t>(archs.get(), "resolution", H5T_STD_I32LE);
     const auto macs = read_column<std::int64_t>(archs.get(), "macs", H5T_STD_I64LE);
     const auto params = read_column<std::int64_t>(archs.get(), "params", H5T_STD_I64LE);
+    require(gene_values.size() == n * per_arch && ids.size() == n && depth.size() == n && resolution.size() == n &&
+                macs.size() == n && params.size() == n,
+            "the /archs columns disagree on the number of archs");
     c.archs.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
       auto& e = c.archs[i];
@@ -128,7 +139,13 @@ contents read_contents(const std::string& path, bool with_samples) {
     }
   }
   c.results = read_table<result_row>(root, names::results, types::result_row().get());
-  if (with_samples) c.samples = read_column<float>(root, names::samples, H5T_IEEE_F32LE);
+  require(c.results.size() == c.archs.size(), "/results and /archs disagree on the number of archs");
+  require(p.max_samples >= 0, "negative max_samples");
+  if (with_samples) {
+    c.samples = read_column<float>(root, names::samples, H5T_IEEE_F32LE);
+    require(c.samples.size() == c.archs.size() * static_cast<std::size_t>(p.max_samples),
+            "/samples does not hold max_samples values per arch");
+  }
   c.drift = read_table<drift_row>(root, names::drift, types::drift_row().get());
   c.algos = read_table<algo_row>(root, names::algos, types::algo_row().get());
   c.ranks = read_table<rank_row>(root, names::ranks, types::rank_row().get());

@@ -99,16 +99,10 @@ std::vector<hsize_t> dims_of(hid_t d) {
   return dims;
 }
 
-hsize_t elements(const std::vector<hsize_t>& dims) {
-  hsize_t n = 1;
-  for (auto d : dims) n *= d;
-  return n;
-}
-
 template <class T>
 std::vector<T> read_array(hid_t loc, const std::string& name, hid_t mem_type) {
   const h5::dataset d = open_dataset(loc, name);
-  std::vector<T> v(elements(dims_of(d.get())));
+  std::vector<T> v(h5::stored_elements(d.get(), name));
   if (!v.empty()) ESM_H5(H5Dread(d.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()));
   return v;
 }
@@ -117,7 +111,8 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
   const h5::dataset d = open_dataset(loc, name);
   const h5::datatype t(ESM_H5(H5Dget_type(d.get())));
   const std::size_t width = H5Tget_size(t.get());
-  const auto count = elements(dims_of(d.get()));
+  if (width == 0) throw file_error("dataset '" + name + "' has a string type of size 0 (damaged model file)");
+  const auto count = h5::stored_elements(d.get(), name);
   std::vector<char> buf(count * width + 1, '\0');
   if (count) ESM_H5(H5Dread(d.get(), t.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()));
   std::vector<std::string> out;
@@ -232,6 +227,9 @@ model_file read_model(const std::string& path) {
 std::vector<char> model_image(const model_file& m) {
   const auto fapl = h5::make_plist(H5P_FILE_ACCESS);
   ESM_H5(H5Pset_fapl_core(fapl.get(), std::size_t{1} << 20, 0));
+  // 1.8 object headers carry checksums: a damaged model file is refused by HDF5 ("incorrect
+  // metadata checksum") instead of being decoded (docs/reliability.md).
+  h5::format_1_8{}.apply(fapl.get());
   h5::file f(ESM_H5(H5Fcreate("esm-model-in-memory.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get())));
   const hid_t root = f.get();
   const auto& i = m.info;
@@ -256,9 +254,7 @@ std::vector<char> model_image(const model_file& m) {
   h5::write_attribute(root, "units", std::string_view("milliseconds"));
   write_state(root, m.state);
   write_cv(root, m.cv);
-  ESM_H5(H5Fflush(root, H5F_SCOPE_GLOBAL));
-  std::vector<char> image(static_cast<std::size_t>(ESM_H5(H5Fget_file_image(root, nullptr, 0))));
-  ESM_H5(H5Fget_file_image(root, image.data(), image.size()));
+  std::vector<char> image = h5::file_image(root);
   f.close();
   return image;
 }
