@@ -3,7 +3,7 @@
 # UndefinedBehaviorSanitizer (preset asan, ./build-asan), then
 #   1. the unit tests,
 #   2. the quickstart pipeline on 2 MPI ranks (bench, profile, info, train, predict),
-#   3. every libFuzzer target for ESM_FUZZ_SECONDS (default 60) each.
+#   3. every libFuzzer target for ESM_FUZZ_SECONDS (default 45) each.
 # Open MPI's own leaks are suppressed by tests/sanitizers/lsan.supp; nothing of esm's is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,5 +20,5 @@ ctest --test-dir build-asan -L unit -j "$(nproc)" --output-on-failure --timeout 
 echo "== sanitize: quickstart on 2 ranks"
 tests/sanitizers/quickstart.sh build-asan/src/esm
 
-echo "== sanitize: fuzzers, ${ESM_FUZZ_SECONDS:-60} s each"
-tests/fuzz/run.sh build-asan "${ESM_FUZZ_SECONDS:-60}"
+echo "== sanitize: fuzzers, ${ESM_FUZZ_SECONDS:-45} s each"
+tests/fuzz/run.sh build-asan "${ESM_FUZZ_SECONDS:-45}"
