@@ -32,6 +32,7 @@ void drift_guard::set_baseline(double reference_ms) {
   }
   baseline_ms_ = reference_ms;
   window_.clear();
+  drifted_readings_.clear();
   since_check_ = 0;
   retries_ = 0;
 }
@@ -49,6 +50,7 @@ drift_decision drift_guard::on_check(double reference_ms) {
   since_check_ = 0;
   // A NaN reading (a failed reference run) counts as drift rather than as a pass.
   const bool drifted = !(std::abs(d.relative_change) <= threshold_);
+  if (drifted && std::isfinite(reference_ms) && reference_ms > 0.0) drifted_readings_.push_back(reference_ms);
   if (drifted && retries_ < max_retries_) {
     ++retries_;
     d.verdict = drift_verdict::drift;
@@ -57,12 +59,21 @@ drift_decision drift_guard::on_check(double reference_ms) {
   }
   if (drifted) {
     d.verdict = drift_verdict::gave_up;
-    if (std::isfinite(reference_ms) && reference_ms > 0.0) baseline_ms_ = reference_ms;
+    // The new level is the median of the readings that disagreed with the old one, not the last
+    // of them: on a noisy machine the last may be an outlier, and a baseline on an outlier would
+    // give up on the next window too (bench/test_retest.sh prof, docs/performance.md section 3).
+    if (!drifted_readings_.empty()) {
+      auto& r = drifted_readings_;
+      std::sort(r.begin(), r.end());
+      const std::size_t m = r.size() / 2;
+      baseline_ms_ = r.size() % 2 == 1 ? r[m] : 0.5 * (r[m - 1] + r[m]);
+    }
   } else {
     d.verdict = retries_ > 0 ? drift_verdict::remeasured : drift_verdict::ok;
   }
   d.archs = std::move(window_);
   window_.clear();
+  drifted_readings_.clear();
   retries_ = 0;
   return d;
 }

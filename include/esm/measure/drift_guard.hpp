@@ -10,9 +10,10 @@
 //     ok         : decision.archs are final
 //     remeasured : a re-measurement came back within the threshold; decision.archs are final
 //     gave_up    : still drifting after max_retries re-measurements; decision.archs are final as
-//                  they are, and the baseline moves to ref_ms (a lasting shift is the machine's
-//                  new state: comparing later windows with the old level would re-measure all of
-//                  them for nothing).
+//                  they are, and the baseline moves to the median of the window's drifted
+//                  readings (a lasting shift is the machine's new state: comparing later windows
+//                  with the old level would re-measure all of them for nothing; the median, not
+//                  the last reading, so that one outlier does not become the new level).
 #pragma once
 
 #include <cstddef>
@@ -59,6 +60,7 @@ class drift_guard {
   int max_retries_;
   double baseline_ms_ = 0;
   std::vector<std::size_t> window_;
+  std::vector<double> drifted_readings_;  ///< this window's finite readings beyond the threshold
   int since_check_ = 0;
   int retries_ = 0;
 };
