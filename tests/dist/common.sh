@@ -205,11 +205,14 @@ fault_seeds() {
   fault_start=$SECONDS
   echo "$1: $iterations iterations, seeds $base..$((base + iterations - 1)) (replay one: ESM_FAULT_SEED=S ESM_FAULT_ITERATIONS=1)"
 }
-# Starts iteration seed $1: seeds RANDOM and enters a fresh directory holding tiny.ini.
+# fault_iteration SEED: seeds $RANDOM, enters a fresh work directory and draws the choices every
+# fault test shares, in this order: $n ranks (2, or 3 one time in three) and $chunk (1 or 2).
 fault_iteration() {
   RANDOM=$1
   fault_t0=$SECONDS
   mkdir "$WORK/iter.$1" && cp "$WORK/tiny.ini" "$WORK/iter.$1/" && cd "$WORK/iter.$1" || fail "seed $1: no work directory"
+  n=$((2 + (RANDOM % 3 == 0)))
+  chunk=$((1 + RANDOM % 2))
 }
 # Compound dataset $2 of file $1 as text, one row a line, fields in schema order, separated by spaces
 # (strings must hold no spaces or commas: fine for the numeric and enum fields used here).

@@ -12,8 +12,6 @@ fault_seeds kill_random 10
 for ((k = 0; k < iterations; k++)); do
   seed=$((base + k))
   fault_iteration "$seed"
-  n=$((2 + (RANDOM % 3 == 0)))
-  chunk=$((1 + RANDOM % 2))
   partitions=(lpt dynamic)
   partition=${partitions[$((RANDOM % 2))]}
   points=(early mid late)

@@ -12,8 +12,6 @@ fault_seeds sigterm_random 6
 for ((k = 0; k < iterations; k++)); do
   seed=$((base + k))
   fault_iteration "$seed"
-  n=$((2 + (RANDOM % 3 == 0)))
-  chunk=$((1 + RANDOM % 2))
   points=(start mid late)
   point=${points[$((RANDOM % 3))]}
   args=(--sample.count=$count --measure.reps=10 --run.chunk=$chunk)
