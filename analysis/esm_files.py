@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import h5py
 import numpy as np
 
-DATASET_SCHEMA_VERSION = 1
+DATASET_SCHEMA_VERSION = 2  # 2: /drift.threshold; 1 reads too
 MODEL_FORMAT = "esm-model"
 MODEL_SCHEMA_VERSION = 1
 STATUS_PENDING, STATUS_DONE, STATUS_FAILED = 0, 1, 2  # /results.status

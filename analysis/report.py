@@ -216,6 +216,14 @@ def plot_drift(ds, out_dir):
                        if marker == "o" else color, edgecolors=color, zorder=4,
                        label=f"{DRIFT_VERDICTS[verdict]} ({int(hit.sum())})")
     ax.axhline(0, color="black", linewidth=0.8)
+    if "threshold" in (d.dtype.names or ()) and np.isfinite(d["threshold"]).any():
+        # The guard's threshold in effect (calibrated per rank and run): readings outside it were drift.
+        widest = 100 * float(np.nanmax(d["threshold"]))
+        narrowest = 100 * float(np.nanmin(d["threshold"]))
+        for sign in (1, -1):
+            ax.axhline(sign * widest, color="grey", linestyle="--", linewidth=0.8,
+                       label=(f"threshold {narrowest:.1f}%" if narrowest == widest
+                              else f"threshold {narrowest:.1f}..{widest:.1f}%") if sign == 1 else None)
     ax.set_xlabel(f"time since the first check ({unit})")
     ax.set_ylabel("reference latency vs baseline (%)")
     ax.set_title(f"Drift guard: reference network readings per rank ({len(d)} checks, {len(keys)} ranks)")

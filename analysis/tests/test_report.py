@@ -64,7 +64,7 @@ def add_drift(path):
         rows = np.zeros(24, dtype=drift.dtype)
         for i in range(len(rows)):
             change = 0.01 * math.sin(i)
-            rows[i] = (1.7e9 + 30 * i, 2.0 * (1 + change), 2.0, change, i, 0, i % 2, i % 4 if i < 4 else 0, 5)
+            rows[i] = (1.7e9 + 30 * i, 2.0 * (1 + change), 2.0, change, i, 0, i % 2, i % 4 if i < 4 else 0, 5, 0.03)
         drift.resize((len(rows),))
         drift[...] = rows
 

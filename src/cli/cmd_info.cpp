@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "esm/common/error.hpp"
@@ -80,20 +81,39 @@ std::string report(const std::string& path, const dataset::contents& c, std::siz
        << (run.info.slurm_job_id.empty() ? "" : "  slurm " + run.info.slurm_job_id) << '\n';
   }
 
-  // Throughput per (run, rank): rows finished over the span from first start to last end.
+  // Throughput per (run, rank): rows finished over the span from the rank's first recorded event
+  // (a row's start or a drift check) to its last. The timed share is the union of the rows'
+  // measurement intervals over that span: interleaved archs of one group overlap in time, and a
+  // plain sum would count their shared seconds once per arch.
   struct tally {
     std::size_t rows = 0;
     double first = INFINITY, last = -INFINITY, busy = 0;
+    std::vector<std::pair<double, double>> intervals;
   };
   std::map<std::pair<int, int>, tally> ranks;
   for (const auto& r : c.results) {
     if (r.status == static_cast<std::int32_t>(row_status::pending)) continue;
     auto& t = ranks[{r.run, r.rank}];
     ++t.rows;
-    if (std::isfinite(r.start_unix_s) && std::isfinite(r.end_unix_s)) {
+    if (std::isfinite(r.start_unix_s) && std::isfinite(r.end_unix_s) && r.end_unix_s >= r.start_unix_s) {
       t.first = std::min(t.first, r.start_unix_s);
       t.last = std::max(t.last, r.end_unix_s);
-      t.busy += r.end_unix_s - r.start_unix_s;
+      t.intervals.emplace_back(r.start_unix_s, r.end_unix_s);
+    }
+  }
+  for (const auto& d : c.drift) {
+    const auto it = ranks.find({d.run, d.rank});
+    if (it == ranks.end() || !std::isfinite(d.time_unix_s)) continue;
+    it->second.first = std::min(it->second.first, d.time_unix_s);
+    it->second.last = std::max(it->second.last, d.time_unix_s);
+  }
+  for (auto& [key, t] : ranks) {
+    std::sort(t.intervals.begin(), t.intervals.end());
+    double covered_to = -INFINITY;
+    for (const auto& [start, end] : t.intervals) {
+      const double from = std::max(start, covered_to);
+      if (end > from) t.busy += end - from;
+      covered_to = std::max(covered_to, end);
     }
   }
   std::map<std::pair<int, int>, std::string> where;
@@ -126,6 +146,13 @@ std::string report(const std::string& path, const dataset::contents& c, std::siz
   for (const auto& d : c.drift) ++verdicts[d.verdict];
   os << "\ndrift checks " << c.drift.size();
   for (const auto& [v, n] : verdicts) os << "   " << measure::to_string(static_cast<measure::drift_verdict>(v)) << " " << n;
+  double lowest = INFINITY, highest = -INFINITY;
+  for (const auto& d : c.drift) {
+    if (!std::isfinite(d.threshold)) continue;
+    lowest = std::min(lowest, d.threshold);
+    highest = std::max(highest, d.threshold);
+  }
+  if (lowest <= highest) os << format("   threshold in effect %.1f%% to %.1f%%", 100.0 * lowest, 100.0 * highest);
   os << '\n';
   std::size_t shown = 0;
   for (const auto& d : c.drift) {
@@ -134,8 +161,9 @@ std::string report(const std::string& path, const dataset::contents& c, std::siz
       os << "  ...\n";
       break;
     }
-    os << format("  run %d rank %d at %s: reference %.3f ms vs %.3f ms (%+.1f%%) -> %s, window of %d ending at row %lld\n",
+    os << format("  run %d rank %d at %s: reference %.3f ms vs %.3f ms (%+.1f%%, threshold %s) -> %s, window of %d ending at row %lld\n",
                  d.run, d.rank, utc_text(d.time_unix_s).c_str(), d.reference_ms, d.baseline_ms, 100.0 * d.relative_change,
+                 std::isfinite(d.threshold) ? format("%.1f%%", 100.0 * d.threshold).c_str() : "not recorded",
                  std::string(measure::to_string(static_cast<measure::drift_verdict>(d.verdict))).c_str(), d.window,
                  static_cast<long long>(d.arch_row));
   }

@@ -181,7 +181,7 @@ int train(const args& a) {
       m.info.label = std::string(train::to_string(data.label));
       m.info.reference_ms = data.reference_ms;
       m.info.dataset_path = std::filesystem::absolute(dataset_path).string();
-      m.info.dataset_schema_version = dataset::schema_version;
+      m.info.dataset_schema_version = data.dataset_schema_version;
       m.info.dataset_hash = data.dataset_hash;
       m.info.rows_used = static_cast<std::int64_t>(data.y.size());
       m.info.rows_excluded = static_cast<std::int64_t>(data.excluded.total());

@@ -2,6 +2,7 @@
 // driver, so it needs no MPI; HDF5's file locking is best effort (see h5::file_locking).
 #include <cstring>
 #include <filesystem>
+#include <limits>
 
 #include "dataset/types.hpp"
 #include "esm/dataset/dataset.hpp"
@@ -71,9 +72,10 @@ contents read_contents(const std::string& path, bool with_samples) {
   if (!h5::has_attribute(root, "schema_version")) throw file_error("'" + path + "' is not an esm dataset (no schema_version)");
   contents c;
   c.schema_version = h5::read_int_attribute(root, "schema_version");
-  if (c.schema_version != schema_version) {
+  if (c.schema_version < oldest_readable_schema_version || c.schema_version > schema_version) {
     throw file_error("'" + path + "' has dataset schema version " + std::to_string(c.schema_version) +
-                      "; this esm reads version " + std::to_string(schema_version));
+                      "; this esm reads versions " + std::to_string(oldest_readable_schema_version) + " to " +
+                      std::to_string(schema_version));
   }
   c.units = h5::read_string_attribute(root, "units");
   c.esm_version = h5::read_string_attribute(root, "esm_version");
@@ -146,7 +148,10 @@ contents read_contents(const std::string& path, bool with_samples) {
     require(c.samples.size() == c.archs.size() * static_cast<std::size_t>(p.max_samples),
             "/samples does not hold max_samples values per arch");
   }
-  c.drift = read_table<drift_row>(root, names::drift, types::drift_row().get());
+  c.drift = read_table<drift_row>(root, names::drift, types::drift_row(c.schema_version).get());
+  if (c.schema_version < 2) {
+    for (auto& d : c.drift) d.threshold = std::numeric_limits<double>::quiet_NaN();
+  }
   c.algos = read_table<algo_row>(root, names::algos, types::algo_row().get());
   c.ranks = read_table<rank_row>(root, names::ranks, types::rank_row().get());
   {

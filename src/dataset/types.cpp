@@ -65,7 +65,7 @@ h5::datatype result_row() {
   return t;
 }
 
-h5::datatype drift_row() {
+h5::datatype drift_row(std::int64_t schema) {
   using row = dataset::drift_row;
   auto t = compound(sizeof(row));
   const auto verdict = enum_type({measure::drift_verdict::ok, measure::drift_verdict::drift, measure::drift_verdict::remeasured,
@@ -79,6 +79,7 @@ h5::datatype drift_row() {
   ESM_MEMBER(t, row, rank, H5T_STD_I32LE);
   ESM_MEMBER(t, row, verdict, verdict.get());
   ESM_MEMBER(t, row, window, H5T_STD_I32LE);
+  if (schema >= 2) ESM_MEMBER(t, row, threshold, H5T_IEEE_F64LE);
   return t;
 }
 

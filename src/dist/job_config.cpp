@@ -59,6 +59,9 @@ std::vector<key> keys() {
       {"measure.drift_threshold", number(p.drift_threshold), "relative reference change counted as drift"},
       {"measure.drift_max_retries", std::to_string(p.drift_max_retries), "re-measurements of a drifting window"},
       {"measure.drift_reps", std::to_string(p.drift_reps), "reference repetitions per drift check"},
+      {"measure.drift_calibration", std::to_string(p.drift_calibration), "reference readings the drift baseline is the median of"},
+      {"measure.drift_noise_factor", number(p.drift_noise_factor),
+       "threshold in effect: max(drift_threshold, factor x the reference's noise); 0: drift_threshold alone"},
       {"measure.bracket_reps", std::to_string(p.bracket_reps), "reference repetitions per bracket / burst"},
       {"measure.switch_warmup_runs", std::to_string(p.switch_warmup_runs), "untimed runs after switching workloads"},
       {"measure.burst_reps", std::to_string(p.burst_reps), "interleaved: an arch's repetitions per burst"},
@@ -291,6 +294,8 @@ job_config resolve_job(const po::variables_map& vm) {
   p.drift_threshold = r.real("measure.drift_threshold");
   p.drift_max_retries = static_cast<int>(r.integer("measure.drift_max_retries", 0));
   p.drift_reps = static_cast<int>(r.integer("measure.drift_reps", 1));
+  p.drift_calibration = static_cast<int>(r.integer("measure.drift_calibration", 1));
+  p.drift_noise_factor = r.real("measure.drift_noise_factor");
   p.bracket_reps = static_cast<int>(r.integer("measure.bracket_reps", 1));
   p.switch_warmup_runs = static_cast<int>(r.integer("measure.switch_warmup_runs", 0));
   p.burst_reps = static_cast<int>(r.integer("measure.burst_reps", 1));

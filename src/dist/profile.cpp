@@ -152,6 +152,11 @@ void inspect_output(const profile_request& req, start_state& s) {
     return;
   }
   const auto c = dataset::read(path);
+  if (c.schema_version != dataset::schema_version) {
+    throw usage_error("'" + path + "' has dataset schema version " + std::to_string(c.schema_version) +
+                      ": --resume appends only to version " + std::to_string(dataset::schema_version) +
+                      " files; profile into a new output");
+  }
   if (c.prov.config_hash != s.prov.config_hash) {
     throw usage_error("'" + path + "' was made with another configuration (config hash " + c.prov.config_hash +
                       ", this run " + s.prov.config_hash +
@@ -303,6 +308,7 @@ void measure_chunk(const std::vector<std::uint64_t>& rows, const context& ctx, r
     d.rank = ctx.rank;
     d.verdict = static_cast<std::int32_t>(c.decision.verdict);
     d.window = static_cast<std::int32_t>(c.decision.archs.size());
+    d.threshold = c.threshold;
     out.batch.drift.push_back(d);
   }
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <optional>
 #include <span>
+#include <vector>
 
 namespace esm::measure {
 
@@ -24,13 +25,19 @@ class batch_driver {
       (void)warm_up(reference_, p_.warmup_runs, p_.warmup_ms);
     }
     if (p_.drift_every > 0) {
-      guard_.emplace(p_.drift_every, p_.drift_threshold, p_.drift_max_retries);
+      double threshold = p_.drift_threshold;
       if (carry_ && carry_->baseline_ms > 0) {
         out_.baseline_ms = carry_->baseline_ms;
+        threshold = carry_->threshold;
       } else {
-        out_.baseline_ms = reference_check_ms(reference_, p_);
+        std::vector<double> readings;
+        for (int i = 0; i < p_.drift_calibration; ++i) readings.push_back(reference_check_ms(reference_, p_));
         out_.baseline_unix_ns = unix_time_ns();
+        out_.calibration = calibrate_drift(readings, p_.drift_threshold, p_.drift_noise_factor);
+        out_.baseline_ms = out_.calibration.baseline_ms;
+        threshold = out_.calibration.threshold;
       }
+      guard_.emplace(p_.drift_every, threshold, p_.drift_max_retries);
       guard_->set_baseline(out_.baseline_ms);
     }
     const std::size_t group = p_.mode == measure_mode::interleaved ? static_cast<std::size_t>(p_.interleave_group) : 1;
@@ -50,7 +57,10 @@ class batch_driver {
     if (guard_ && !guard_->unchecked().empty()) check_until_settled();
     if (carry_) {
       carry_->reference_warm = carry_->reference_warm || uses_reference;
-      if (guard_) carry_->baseline_ms = guard_->baseline_ms();
+      if (guard_) {
+        carry_->baseline_ms = guard_->baseline_ms();
+        carry_->threshold = guard_->threshold();
+      }
     }
     return std::move(out_);
   }
@@ -85,6 +95,7 @@ class batch_driver {
       c.time_unix_ns = unix_time_ns();
       c.measurements_so_far = measurements_;
       c.baseline_ms = guard_->baseline_ms();
+      c.threshold = guard_->threshold();
       c.decision = guard_->on_check(c.reference_ms);
       out_.checks.push_back(c);
       if (c.decision.verdict != drift_verdict::drift) {

@@ -19,6 +19,40 @@ std::string_view to_string(drift_verdict v) {
   return "?";
 }
 
+namespace {
+
+double median_of(std::vector<double> v) {  // v not empty
+  const std::size_t m = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m), v.end());
+  if (v.size() % 2 == 1) return v[m];
+  const double upper = v[m];
+  return 0.5 * (*std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m)) + upper);
+}
+
+}  // namespace
+
+drift_calibration calibrate_drift(std::span<const double> readings_ms, double floor, double noise_factor) {
+  if (!(floor > 0.0) || !(noise_factor >= 0.0) || !std::isfinite(floor) || !std::isfinite(noise_factor)) {
+    throw error("calibrate_drift: needs a finite floor > 0 and noise_factor >= 0");
+  }
+  std::vector<double> good;
+  for (double r : readings_ms) {
+    if (std::isfinite(r) && r > 0.0) good.push_back(r);
+  }
+  if (good.empty()) throw error("drift guard: no valid reference reading to take the baseline from");
+  drift_calibration c;
+  c.readings = static_cast<int>(good.size());
+  c.baseline_ms = median_of(good);
+  if (good.size() >= 2) {
+    std::vector<double> deviations;
+    for (double r : good) deviations.push_back(std::abs(r - c.baseline_ms));
+    // 1.4826 makes the MAD estimate a normal distribution's standard deviation.
+    c.noise = 1.4826 * median_of(std::move(deviations)) / c.baseline_ms;
+  }
+  c.threshold = std::max(floor, noise_factor * c.noise);
+  return c;
+}
+
 drift_guard::drift_guard(int check_every, double threshold, int max_retries)
     : check_every_(check_every), threshold_(threshold), max_retries_(max_retries) {
   if (check_every < 1 || !(threshold > 0.0) || max_retries < 0) {
@@ -62,12 +96,7 @@ drift_decision drift_guard::on_check(double reference_ms) {
     // The new level is the median of the readings that disagreed with the old one, not the last
     // of them: on a noisy machine the last may be an outlier, and a baseline on an outlier would
     // give up on the next window too (bench/test_retest.sh prof, docs/performance.md section 3).
-    if (!drifted_readings_.empty()) {
-      auto& r = drifted_readings_;
-      std::sort(r.begin(), r.end());
-      const std::size_t m = r.size() / 2;
-      baseline_ms_ = r.size() % 2 == 1 ? r[m] : 0.5 * (r[m - 1] + r[m]);
-    }
+    if (!drifted_readings_.empty()) baseline_ms_ = median_of(drifted_readings_);
   } else {
     d.verdict = retries_ > 0 ? drift_verdict::remeasured : drift_verdict::ok;
   }

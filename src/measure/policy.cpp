@@ -67,6 +67,10 @@ void measure_policy::validate() const {
   positive("drift_threshold", drift_threshold);
   at_least("drift_max_retries", drift_max_retries, 0);
   at_least("drift_reps", drift_reps, 1);
+  at_least("drift_calibration", drift_calibration, 1);
+  if (!std::isfinite(drift_noise_factor) || drift_noise_factor < 0.0) {
+    bad("drift_noise_factor", "a finite number >= 0", number(drift_noise_factor));
+  }
   at_least("bracket_reps", bracket_reps, 1);
   at_least("switch_warmup_runs", switch_warmup_runs, 0);
   at_least("burst_reps", burst_reps, 1);
@@ -90,7 +94,8 @@ std::string to_text(const measure_policy& p) {
   t += " trim=" + number(p.trim_fraction);
   if (p.drift_every > 0) {
     t += " drift=" + number(p.drift_threshold * 100.0) + "%/" + std::to_string(p.drift_every) +
-         ",retries=" + std::to_string(p.drift_max_retries) + ",ref_reps=" + std::to_string(p.drift_reps);
+         ",retries=" + std::to_string(p.drift_max_retries) + ",ref_reps=" + std::to_string(p.drift_reps) +
+         ",calibration=" + std::to_string(p.drift_calibration) + ",noise_factor=" + number(p.drift_noise_factor);
   } else {
     t += " drift=off";
   }

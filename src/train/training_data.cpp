@@ -70,6 +70,7 @@ training_data load_training_data(const dataset::contents& c, label_kind label) {
   t.space = c.prov.space;
   t.label = label;
   t.dataset_hash = content_hash(c);
+  t.dataset_schema_version = c.schema_version;
   const auto drift = unresolved_drift_rows(c);
   std::vector<double> refs;
   for (std::size_t i = 0; i < c.results.size(); ++i) {

@@ -44,7 +44,8 @@ sed 's/^\[measure\]$/[measure/' "$fx/job.ini" >"$fx/malformed.ini"
 printf 'not an HDF5 file\n' >"$fx/text.h5"
 head -c $(($(stat -c %s "$fx/good.h5") / 2)) "$fx/good.h5" >"$fx/truncated.h5"
 printf '%s\n%s\n' "$mbv3" "$resnet" >"$fx/archs_resnet.txt"
-cp "$fx/good.h5" "$fx/newer.h5" && "$set_attribute" "$fx/newer.h5" schema_version int 2 || setup_fail newer.h5
+cp "$fx/good.h5" "$fx/newer.h5" && "$set_attribute" "$fx/newer.h5" schema_version int 3 || setup_fail newer.h5
+cp "$fx/good.h5" "$fx/older.h5" && "$set_attribute" "$fx/older.h5" schema_version int 1 || setup_fail older.h5
 cp "$fx/model.h5" "$fx/newer_model.h5" && "$set_attribute" "$fx/newer_model.h5" model_schema_version int 2 ||
   setup_fail newer_model.h5
 cp "$fx/model.h5" "$fx/enc_model.h5" && "$set_attribute" "$fx/enc_model.h5" encoding text onehot ||
@@ -56,7 +57,7 @@ mkdir "$fx/ro" && printf 'keep me too\n' >"$fx/ro/kept.txt" && chmod 555 "$fx/ro
 
 declare -A place=(
   [fx]=$fx [h5]=$fx/good.h5 [model]=$fx/model.h5 [ini]=$fx/job.ini [existing]=$fx/existing.txt [ro]=$fx/ro
-  [empty]=$fx/empty.h5 [text]=$fx/text.h5 [truncated]=$fx/truncated.h5 [newer]=$fx/newer.h5
+  [empty]=$fx/empty.h5 [text]=$fx/text.h5 [truncated]=$fx/truncated.h5 [newer]=$fx/newer.h5 [older]=$fx/older.h5
   [newer_model]=$fx/newer_model.h5 [enc_model]=$fx/enc_model.h5 [space_model]=$fx/space_model.h5
   [archs_resnet]=$fx/archs_resnet.txt [mbv3]=$mbv3
 )

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -233,6 +235,82 @@ TEST(MeasureBatchCarry, WithoutACarryEveryCallTakesItsOwnBaselineAndMissesTheSlo
   ASSERT_EQ(second.checks.size(), 1u);
   EXPECT_EQ(second.checks[0].decision.verdict, drift_verdict::ok);
   for (const auto& m : second.results) EXPECT_EQ(m.remeasure_count, 0);
+}
+
+/// A reference whose every run returns the next of `readings` (then repeats the last): with
+/// drift_reps 1, no warm-up and no untimed runs, run k is reading k.
+workload scripted_reference(std::vector<double> readings, std::shared_ptr<std::size_t> calls) {
+  return [readings = std::move(readings), calls] {
+    const std::size_t k = (*calls)++;
+    return readings[std::min(k, readings.size() - 1)];
+  };
+}
+
+measure_policy one_reading_checks() {
+  measure_policy p = fakes::fast_policy();
+  p.warmup_runs = 0;
+  p.drift_reps = 1;
+  p.drift_every = 5;
+  return p;
+}
+
+TEST(MeasureBatchCalibration, ANoisyReferenceWidensTheThresholdSoNoiseIsNotDrift) {
+  // Five calibration readings: median 1.00, |deviations| 0, .08, .05, .03, .08 -> MAD .05,
+  // noise 1.4826 * .05 = 7.4%, threshold 3 x 7.4% = 22.2%. The checks then read +6%, -6%, +10%.
+  const std::vector<double> readings{1.00, 1.08, 0.95, 1.03, 0.92, 1.06, 0.94, 1.10};
+  auto calls = std::make_shared<std::size_t>(0);
+  const auto r = measure_batch(15, [](std::size_t) { return workload([] { return 2.0; }); },
+                               scripted_reference(readings, calls), one_reading_checks());
+  EXPECT_EQ(r.calibration.readings, 5);
+  EXPECT_DOUBLE_EQ(r.baseline_ms, 1.0);
+  EXPECT_NEAR(r.calibration.noise, 1.4826 * 0.05, 1e-9);
+  EXPECT_NEAR(r.calibration.threshold, 3 * 1.4826 * 0.05, 1e-9);
+  ASSERT_EQ(r.checks.size(), 3u);
+  for (const auto& c : r.checks) {
+    EXPECT_EQ(c.decision.verdict, drift_verdict::ok);
+    EXPECT_NEAR(c.threshold, 3 * 1.4826 * 0.05, 1e-9);
+  }
+  for (const auto& m : r.results) EXPECT_EQ(m.remeasure_count, 0);
+}
+
+TEST(MeasureBatchCalibration, WithNoiseFactorZeroTheSameNoiseIsTakenForDrift) {
+  const std::vector<double> readings{1.00, 1.08, 0.95, 1.03, 0.92, 1.06, 0.94, 1.10};
+  auto calls = std::make_shared<std::size_t>(0);
+  measure_policy p = one_reading_checks();
+  p.drift_noise_factor = 0;
+  const auto r = measure_batch(15, [](std::size_t) { return workload([] { return 2.0; }); },
+                               scripted_reference(readings, calls), p);
+  EXPECT_DOUBLE_EQ(r.calibration.threshold, 0.03);
+  ASSERT_FALSE(r.checks.empty());
+  EXPECT_EQ(r.checks[0].decision.verdict, drift_verdict::drift);  // +6% > 3%
+  EXPECT_DOUBLE_EQ(r.checks[0].threshold, 0.03);
+}
+
+TEST(MeasureBatchCalibration, AReadingBeyondTheWidenedThresholdIsStillDrift) {
+  // Threshold 22.2% as above; the first check reads +30%, its re-measurement 1.0 again.
+  const std::vector<double> readings{1.00, 1.08, 0.95, 1.03, 0.92, 1.30, 1.00};
+  auto calls = std::make_shared<std::size_t>(0);
+  const auto r = measure_batch(5, [](std::size_t) { return workload([] { return 2.0; }); },
+                               scripted_reference(readings, calls), one_reading_checks());
+  ASSERT_EQ(r.checks.size(), 2u);
+  EXPECT_EQ(r.checks[0].decision.verdict, drift_verdict::drift);
+  EXPECT_EQ(r.checks[1].decision.verdict, drift_verdict::remeasured);
+}
+
+TEST(MeasureBatchCarry, TheCalibratedThresholdIsCarriedWithTheBaseline) {
+  const std::vector<double> readings{1.00, 1.08, 0.95, 1.03, 0.92, 1.00};
+  auto calls = std::make_shared<std::size_t>(0);
+  const auto reference = scripted_reference(readings, calls);
+  batch_carry carry;
+  const auto arch = [](std::size_t) { return workload([] { return 2.0; }); };
+  const auto first = measure_batch(5, arch, reference, one_reading_checks(), {}, &carry);
+  EXPECT_NEAR(carry.threshold, 3 * 1.4826 * 0.05, 1e-9);
+  *calls = 0;  // the second call must not calibrate again: its first run is the check's reading
+  const auto second = measure_batch(5, arch, reference, one_reading_checks(), {}, &carry);
+  EXPECT_EQ(second.calibration.readings, 0);
+  ASSERT_EQ(second.checks.size(), 1u);
+  EXPECT_NEAR(second.checks[0].threshold, 3 * 1.4826 * 0.05, 1e-9);
+  EXPECT_EQ(*calls, 1u);
 }
 
 TEST(MeasureBatch, ValidatesThePolicy) {

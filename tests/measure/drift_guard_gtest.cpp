@@ -120,6 +120,61 @@ TEST(DriftGuard, RejectsBadSettings) {
   EXPECT_THROW(g.set_baseline(0.0), esm::error);
 }
 
+TEST(DriftCalibration, BaselineIsTheMedianAndTheNoiseTheScaledMadOneOutlierDoesNotSet) {
+  // Sorted 9, 10, 10.5, 11, 30: median 10.5; |deviations| 0, 0.5, 0.5, 1.5, 19.5: MAD 0.5.
+  const std::vector<double> readings{10.0, 11.0, 9.0, 10.5, 30.0};
+  const auto c = calibrate_drift(readings, 0.03, 3.0);
+  EXPECT_EQ(c.readings, 5);
+  EXPECT_DOUBLE_EQ(c.baseline_ms, 10.5);
+  EXPECT_NEAR(c.noise, 1.4826 * 0.5 / 10.5, 1e-12);
+  EXPECT_NEAR(c.threshold, 3.0 * 1.4826 * 0.5 / 10.5, 1e-12);  // 21.2%: above the 3% floor
+}
+
+TEST(DriftCalibration, EvenCountsAverageTheTwoMiddleValues) {
+  // Median 2.5; |deviations| 1.5, 0.5, 0.5, 1.5: MAD 1.0.
+  const auto c = calibrate_drift(std::vector<double>{4.0, 1.0, 3.0, 2.0}, 0.03, 1.0);
+  EXPECT_DOUBLE_EQ(c.baseline_ms, 2.5);
+  EXPECT_NEAR(c.noise, 1.4826 / 2.5, 1e-12);
+  EXPECT_NEAR(c.threshold, 1.4826 / 2.5, 1e-12);
+}
+
+TEST(DriftCalibration, TheFloorHoldsOnAQuietMachineAndWithoutANoiseFactor) {
+  // Median 10, MAD 0: a steady reference leaves the configured threshold in force.
+  const auto quiet = calibrate_drift(std::vector<double>{10.0, 10.0, 10.1}, 0.03, 3.0);
+  EXPECT_DOUBLE_EQ(quiet.noise, 0.0);
+  EXPECT_DOUBLE_EQ(quiet.threshold, 0.03);
+  // Noise factor 0: the floor alone, however noisy the readings.
+  const auto fixed = calibrate_drift(std::vector<double>{10.0, 13.0, 7.0}, 0.03, 0.0);
+  EXPECT_NEAR(fixed.noise, 1.4826 * 3.0 / 10.0, 1e-12);
+  EXPECT_DOUBLE_EQ(fixed.threshold, 0.03);
+  // One reading cannot show a spread.
+  const auto single = calibrate_drift(std::vector<double>{4.2}, 0.03, 3.0);
+  EXPECT_DOUBLE_EQ(single.baseline_ms, 4.2);
+  EXPECT_DOUBLE_EQ(single.noise, 0.0);
+  EXPECT_DOUBLE_EQ(single.threshold, 0.03);
+}
+
+TEST(DriftCalibration, FailedReadingsAreSkippedAndNoneLeftIsAnError) {
+  const auto c = calibrate_drift(std::vector<double>{std::nan(""), 2.0, 0.0, -1.0, 4.0}, 0.05, 3.0);
+  EXPECT_EQ(c.readings, 2);
+  EXPECT_DOUBLE_EQ(c.baseline_ms, 3.0);
+  EXPECT_THROW((void)calibrate_drift(std::vector<double>{std::nan(""), 0.0}, 0.03, 3.0), esm::error);
+  EXPECT_THROW((void)calibrate_drift(std::vector<double>{}, 0.03, 3.0), esm::error);
+  EXPECT_THROW((void)calibrate_drift(std::vector<double>{1.0}, 0.0, 3.0), esm::error);
+  EXPECT_THROW((void)calibrate_drift(std::vector<double>{1.0}, 0.03, -1.0), esm::error);
+  EXPECT_THROW((void)calibrate_drift(std::vector<double>{1.0}, 0.03, std::nan("")), esm::error);
+}
+
+TEST(DriftGuard, ReportsTheThresholdItJudgesWith) {
+  drift_guard g(1, 0.2224, 0);
+  EXPECT_DOUBLE_EQ(g.threshold(), 0.2224);
+  g.set_baseline(1.0);
+  (void)g.on_arch_done(0);
+  EXPECT_EQ(g.on_check(1.2).verdict, drift_verdict::ok);  // +20%: noise at this threshold
+  (void)g.on_arch_done(1);
+  EXPECT_EQ(g.on_check(1.25).verdict, drift_verdict::gave_up);
+}
+
 TEST(DriftVerdict, Names) {
   EXPECT_EQ(to_string(drift_verdict::ok), "ok");
   EXPECT_EQ(to_string(drift_verdict::drift), "drift");

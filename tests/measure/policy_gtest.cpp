@@ -54,6 +54,10 @@ TEST(MeasurePolicy, ValidateNamesTheBadField) {
   EXPECT_NE(validation_error([](measure_policy& p) { p.drift_threshold = 0; }).find("drift_threshold"),
             std::string::npos);
   EXPECT_NE(validation_error([](measure_policy& p) { p.drift_reps = 0; }).find("drift_reps"), std::string::npos);
+  EXPECT_NE(validation_error([](measure_policy& p) { p.drift_calibration = 0; }).find("drift_calibration"),
+            std::string::npos);
+  EXPECT_NE(validation_error([](measure_policy& p) { p.drift_noise_factor = -1; }).find("drift_noise_factor"),
+            std::string::npos);
   EXPECT_NE(validation_error([](measure_policy& p) { p.burst_reps = 0; }).find("burst_reps"), std::string::npos);
   EXPECT_NE(validation_error([](measure_policy& p) { p.interleave_group = 0; }).find("interleave_group"),
             std::string::npos);
@@ -67,10 +71,12 @@ TEST(MeasurePolicy, ValidateNamesTheBadField) {
 
 TEST(MeasurePolicy, TextForProvenance) {
   measure_policy p;
-  EXPECT_EQ(to_text(p), "reps=150 warmup>=10runs/200ms trim=0.2 drift=3%/25,retries=2,ref_reps=50 mode=plain");
+  EXPECT_EQ(to_text(p),
+            "reps=150 warmup>=10runs/200ms trim=0.2 drift=3%/25,retries=2,ref_reps=50,calibration=5,noise_factor=3 "
+            "mode=plain");
   p.mode = measure_mode::normalised;
   EXPECT_EQ(to_text(p),
-            "reps=150 warmup>=10runs/200ms trim=0.2 drift=3%/25,retries=2,ref_reps=50 "
+            "reps=150 warmup>=10runs/200ms trim=0.2 drift=3%/25,retries=2,ref_reps=50,calibration=5,noise_factor=3 "
             "mode=normalised,bracket=10,switch_warmup=1");
   p.mode = measure_mode::interleaved;
   p.drift_every = 0;
@@ -80,7 +86,7 @@ TEST(MeasurePolicy, TextForProvenance) {
   p.stop = stop_rule::adaptive;
   EXPECT_EQ(to_text(p),
             "stop=adaptive(noise<=0.5%,reps=20..1000,timeout=15000ms) warmup>=10runs/200ms trim=0.2 "
-            "drift=3%/25,retries=2,ref_reps=50 mode=plain");
+            "drift=3%/25,retries=2,ref_reps=50,calibration=5,noise_factor=3 mode=plain");
 }
 
 TEST(MeasurePolicy, ParsesModesAndRules) {

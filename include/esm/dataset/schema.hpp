@@ -21,7 +21,10 @@
 
 namespace esm::dataset {
 
-inline constexpr std::int64_t schema_version = 1;
+/// 2: /drift rows carry the drift threshold in effect. Readers take 1 and 2 (threshold NaN for 1);
+/// a run appends only to a file of the current version.
+inline constexpr std::int64_t schema_version = 2;
+inline constexpr std::int64_t oldest_readable_schema_version = 1;
 /// Canonical texts are stored fixed-length, sized to the longest of the plan (+1 for the
 /// terminator); longer than this many characters is refused.
 inline constexpr std::size_t max_arch_text_bytes = 512;
@@ -100,8 +103,9 @@ struct drift_row {
   std::int32_t rank;
   std::int32_t verdict;    ///< measure::drift_verdict: ok 0, drift 1, remeasured 2, gave_up 3
   std::int32_t window;     ///< archs in the judged window
+  double threshold;        ///< |relative_change| above this was drift (the calibrated one); NaN in version 1 files
 };
-static_assert(sizeof(drift_row) == 56);
+static_assert(sizeof(drift_row) == 64);
 
 // /drift.verdict stores measure::drift_verdict (the drift guard's own verdicts); the file's enum
 // type takes its names from measure::to_string. The numbers are part of the file format:

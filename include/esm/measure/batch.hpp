@@ -27,6 +27,7 @@ struct drift_check {
   std::size_t measurements_so_far = 0;  ///< arch measurements taken before it, re-measurements included
   double reference_ms = 0;              ///< the reading (reference_check_ms)
   double baseline_ms = 0;               ///< what it was compared with
+  double threshold = 0;                 ///< the relative change that counted as drift
   drift_decision decision;              ///< verdict, relative change, the window's archs
 };
 
@@ -34,6 +35,7 @@ struct batch_result {
   std::vector<measurement> results;    ///< by arch index
   double baseline_ms = not_measured;   ///< the guard's baseline at start: taken now, or carried over
   std::int64_t baseline_unix_ns = 0;   ///< when it was taken (0: carried over)
+  drift_calibration calibration;       ///< how baseline and threshold were set (readings 0: carried over)
   std::vector<drift_check> checks;     ///< every check, in order
 };
 
@@ -43,12 +45,13 @@ struct batch_result {
 /// slowdown that starts between two calls is never seen.
 struct batch_carry {
   double baseline_ms = not_measured;  ///< the guard's baseline, > 0 once taken
+  double threshold = 0;               ///< the threshold in effect, set with the baseline
   bool reference_warm = false;
 };
 
 /// Measures archs 0..count-1 in order under `p` (validated first: usage_error). The reference is
 /// warmed up once when the guard is on or the mode needs it; the guard (p.drift_every > 0) takes
-/// its baseline next, checks every p.drift_every archs and once at the end, and re-measures a
+/// its baseline next (p.drift_calibration readings: calibrate_drift sets baseline and threshold), checks every p.drift_every archs and once at the end, and re-measures a
 /// drifting window up to p.drift_max_retries times. Interleaved mode measures groups of
 /// p.interleave_group archs together (a re-measured window, too); a check falls due after the
 /// group in which the count is reached. With `carry`, the warm-up and the baseline are taken only

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -32,6 +33,23 @@ struct drift_decision {
   double relative_change = 0;        ///< (ref_ms - baseline) / baseline, signed
   std::vector<std::size_t> archs;    ///< drift: the archs to re-measure; otherwise: those now final
 };
+
+/// The guard's starting point, from several back-to-back readings of the reference.
+struct drift_calibration {
+  double baseline_ms = 0;  ///< median of the readings
+  double noise = 0;        ///< relative spread of one reading: 1.4826 * MAD / median (0 with one reading)
+  double threshold = 0;    ///< the threshold in effect: max(floor, noise_factor * noise)
+  int readings = 0;        ///< finite readings > 0 that went in
+};
+
+/// A threshold below the reference's own reading-to-reading noise re-measures windows for noise,
+/// and on a shared machine gives up on most of them. So the threshold in effect is the configured
+/// one (`floor`) or `noise_factor` times the noise, whichever is larger (noise_factor 0: the floor
+/// alone). The spread is the MAD's, so one outlier among the readings does not set it. Readings
+/// that are NaN or <= 0 (failed runs) are skipped; throws esm::error when none is left, or for
+/// floor <= 0 or noise_factor < 0.
+[[nodiscard]] drift_calibration calibrate_drift(std::span<const double> readings_ms, double floor,
+                                                double noise_factor);
 
 class drift_guard {
  public:
@@ -49,6 +67,7 @@ class drift_guard {
   [[nodiscard]] drift_decision on_check(double reference_ms);
 
   [[nodiscard]] double baseline_ms() const { return baseline_ms_; }
+  [[nodiscard]] double threshold() const { return threshold_; }
   /// Archs measured since the last good check, in order (the window a drift re-measures).
   [[nodiscard]] const std::vector<std::size_t>& unchecked() const { return window_; }
   /// Re-measurements of the current window so far.

@@ -46,6 +46,9 @@ struct measure_policy {
   double drift_threshold = 0.03; ///< relative change of the reference that counts as drift
   int drift_max_retries = 2;     ///< re-measurements of one window before giving up
   int drift_reps = 50;           ///< reference repetitions per check (label: their trimmed mean)
+  int drift_calibration = 5;     ///< back-to-back reference readings the baseline is the median of
+  double drift_noise_factor = 3; ///< threshold in effect: max(drift_threshold, factor x the readings'
+                                 ///< relative spread); 0: drift_threshold alone (drift_guard.hpp)
 
   // Normalisation (normalised and interleaved modes).
   measure_mode mode = measure_mode::plain;
@@ -67,7 +70,7 @@ inline constexpr std::string_view reference_arch_text =
     "ofa-mbv3:w1.0:r128:d=2,2,2,2,2:k=3,3-3,3-3,3-3,3-3,3:e=3,3-3,3-3,3-3,3-3,3";
 
 /// One line for provenance, e.g.
-/// "reps=150 warmup>=10runs/200ms trim=0.2 drift=3%/25,retries=2,ref_reps=50 mode=normalised,bracket=10,switch_warmup=1".
+/// "reps=150 warmup>=10runs/200ms trim=0.2 drift=3%/25,retries=2,ref_reps=50,calibration=5,noise_factor=3 mode=normalised,bracket=10,switch_warmup=1".
 [[nodiscard]] std::string to_text(const measure_policy& p);
 
 }  // namespace esm::measure

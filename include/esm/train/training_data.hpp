@@ -37,6 +37,7 @@ struct training_data {
   double reference_ms = 0;  ///< median reference latency of the used rows (NaN if none recorded)
   exclusions excluded;
   std::string dataset_hash;  ///< 16 hex digits over ids, statuses and labels of every row
+  std::int64_t dataset_schema_version = 0;  ///< the dataset file's
 };
 
 /// Throws usage_error when no row is usable ("dataset has no done rows ...").
