@@ -43,7 +43,10 @@ std::vector<layer_parameters> make_parameters(const net::network& net, std::uint
       const std::int64_t out = l.out.c;
       const std::int64_t fan_in = l.kind == net::op_kind::conv ? (l.in.c / l.groups) * l.kernel * l.kernel
                                                                : l.in.c * l.in.h * l.in.w;
-      const double stddev = std::sqrt(2.0 / static_cast<double>(fan_in));
+      // Variance-preserving scale (He for rectifier-like activations, LeCun for linear outputs).
+      const bool rectifier = l.act == net::activation::relu || l.act == net::activation::relu6 ||
+                             l.act == net::activation::hswish;
+      const double stddev = std::sqrt((rectifier ? 2.0 : 1.0) / static_cast<double>(fan_in));
       std::vector<double> w(static_cast<std::size_t>(out * fan_in));
       for (auto& v : w) v = stddev * r.normal();
       std::vector<double> b(static_cast<std::size_t>(out), 0.0);

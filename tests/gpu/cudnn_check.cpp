@@ -6,8 +6,8 @@
 //     step, and compared with reference_forward. Every buffer element must be written exactly once.
 //  2. With a CUDA device: every op kind in a tiny network, and one small network per space, at
 //     batch 1 and 2, in fp32 and fp16, with `find` and `heuristic` algorithm selection, plain and
-//     CUDA-graph execution. Error = max |out - ref| / max |ref|; tolerance 1e-3 for fp32; for fp16
-//     1e-2 on the op networks and 3e-2 on the space networks (see fp16_network_tolerance).
+//     CUDA-graph execution. Error = max |out - ref| / max |ref|; tolerance 1e-3 for fp32 and 1e-2
+//     for fp16 (see fp16_storage_bound).
 // One line per case; exit 1 on any failure, 77 ("SKIP: no CUDA device") without a device after
 // part 1 passed.
 #include <algorithm>
@@ -47,21 +47,22 @@ struct variant {
   std::size_t workspace_bytes = std::size_t{256} << 20;
 };
 
-// With make_parameters' random BN-folded weights, MobileNetV3 activations grow to several hundred
-// in the last stages, and the squeeze-excite h-sigmoid turns the fp16 rounding of its large inputs
-// into errors up to ~10% of its [0, 1] range. Emulating fp16 storage of every step's output on the
-// CPU (this file's plan emulator with rounding, exact fp32 accumulation) gives max|diff|/max|ref|
-// of 0.55-1.2e-2 at the logits of the two ofa-mbv3 networks below (5e-4 for ofa-resnet50, 1e-3 for
-// densenet): 1e-2 would fail on correct fp16 arithmetic, so whole networks get 3e-2.
+// fp16: the backend stores every tensor (input, weights, each step's output) in binary16 and
+// accumulates in fp32, so its logits differ from the fp64 reference by the rounding of storage
+// alone. Part 1 measures that on the CPU (the plan emulator with binary16 storage and exact
+// arithmetic) and requires it to stay below a quarter of the fp16 tolerance, so that 1e-2 on the
+// GPU tests the backend, not fp16 itself. With make_parameters' variance-preserving weights it is
+// 0.2-0.8e-3 on the op networks and 0.4-1.7e-3 on the space networks; with He scaling of every
+// layer, linear projections included, MobileNetV3 activations grew to several hundred and that
+// error alone was 1.0-1.2e-2.
 constexpr double fp32_tolerance = 1e-3;
-constexpr double fp16_op_tolerance = 1e-2;
-constexpr double fp16_network_tolerance = 3e-2;
+constexpr double fp16_tolerance = 1e-2;
+constexpr double fp16_storage_bound = fp16_tolerance / 4;
 
 struct test_net {
   std::string label;
   esm::net::network net;
   std::vector<variant> variants;
-  double fp16_tolerance = fp16_op_tolerance;
   std::vector<double> reference;  // computed once
 };
 
@@ -242,8 +243,7 @@ std::vector<test_net> make_test_nets() {
     for (const auto& spec : tiny_specs()) {
       esm::net::builder b("test:" + spec.name, {batch, 8, spec.size, spec.size});
       spec.body(b);
-      nets.push_back({"op " + spec.name + " b" + std::to_string(batch), std::move(b).finish(), all_variants(),
-                      fp16_op_tolerance, {}});
+      nets.push_back({"op " + spec.name + " b" + std::to_string(batch), std::move(b).finish(), all_variants(), {}});
     }
   }
   const std::vector<std::pair<std::string, std::string>> archs = {
@@ -259,7 +259,7 @@ std::vector<test_net> make_test_nets() {
     const esm::space::arch a = esm::space::parse_any(text);
     for (const int batch : {1, 2}) {
       nets.push_back({label + " b" + std::to_string(batch), esm::space::find_space(a.space).build(a, batch),
-                      pairwise_variants(), fp16_network_tolerance, {}});
+                      pairwise_variants(), {}});
     }
   }
   return nets;
@@ -306,9 +306,32 @@ std::vector<double> activated(const std::vector<double>& x, const esm::net::shap
   return single_layer(l, s, p, x);
 }
 
+/// `x` rounded to the nearest IEEE binary16 value (ties to even; subnormals; overflow to infinity).
+double to_half(double x) {
+  if (!std::isfinite(x) || x == 0.0) return x;
+  const double a = std::abs(x);
+  if (a >= 65520.0) return std::copysign(std::numeric_limits<double>::infinity(), x);
+  int e = 0;
+  (void)std::frexp(a, &e);                  // a = m * 2^e, m in [0.5, 1)
+  const int quantum = std::max(e - 11, -24);  // 11 significant bits; subnormals step by 2^-24
+  return std::copysign(std::ldexp(std::nearbyint(std::ldexp(a, -quantum)), quantum), x);
+}
+
+std::vector<be::layer_parameters> to_half(std::vector<be::layer_parameters> params) {
+  for (auto& p : params) {
+    for (auto& w : p.weight) w = static_cast<float>(to_half(w));
+    for (auto& b : p.bias) b = static_cast<float>(to_half(b));
+  }
+  return params;
+}
+
 class plan_emulator {
  public:
-  explicit plan_emulator(const cu::execution_plan& plan) : plan_(plan) {
+  /// `half_storage`: every buffer holds binary16 values (the input, each step's output), each step
+  /// computes exactly from them, like the fp16 backend with fp32 accumulation. The parameters
+  /// are the caller's (round them with to_half for that emulation).
+  explicit plan_emulator(const cu::execution_plan& plan, bool half_storage = false)
+      : plan_(plan), half_(half_storage) {
     for (const auto& shape : plan.buffers) {
       const auto size = static_cast<std::size_t>(shape.elements());
       data_.emplace_back(size, std::numeric_limits<double>::quiet_NaN());
@@ -319,7 +342,8 @@ class plan_emulator {
   std::vector<double> run(const esm::net::network& net, const std::vector<be::layer_parameters>& params,
                           const std::vector<float>& input) {
     const auto in_buffer = static_cast<std::size_t>(plan_.input_buffer);
-    std::copy(input.begin(), input.end(), data_[in_buffer].begin());
+    std::transform(input.begin(), input.end(), data_[in_buffer].begin(),
+                   [&](float v) { return half_ ? to_half(v) : static_cast<double>(v); });
     std::fill(writes_[in_buffer].begin(), writes_[in_buffer].end(), 1);
     for (const cu::step& s : plan_.steps) {
       const esm::net::layer& l = net.layers[static_cast<std::size_t>(s.layer)];
@@ -394,12 +418,13 @@ class plan_emulator {
     auto& buffer = data_[static_cast<std::size_t>(v.buffer)];
     auto& writes = writes_[static_cast<std::size_t>(v.buffer)];
     for_each(v, [&](std::size_t i, std::size_t at) {
-      buffer[at] = dense.at(i);
+      buffer[at] = half_ ? to_half(dense.at(i)) : dense.at(i);
       ++writes[at];
     });
   }
 
   const cu::execution_plan& plan_;
+  bool half_;
   std::vector<std::vector<double>> data_;
   std::vector<std::vector<int>> writes_;
 };
@@ -417,7 +442,12 @@ bool check_plan(test_net& t) {
                 "%d copies)\n",
                 pass ? "PASS" : "FAIL", t.label.c_str(), err, plan.steps.size(), plan.fused_residuals,
                 plan.concat_slices, plan.concat_copies);
-    return pass;
+    const double half_err =
+        relative_error(plan_emulator(plan, /*half_storage=*/true).run(t.net, to_half(params), input), t.reference);
+    const bool half_pass = half_err <= fp16_storage_bound;
+    std::printf("%s  plan on CPU, fp16 storage         %-28s err %.2e  (bound %.1e: fp16 rounding alone)\n",
+                half_pass ? "PASS" : "FAIL", t.label.c_str(), half_err, fp16_storage_bound);
+    return pass && half_pass;
   } catch (const std::exception& e) {
     std::printf("FAIL  plan on CPU                       %-28s %s\n", t.label.c_str(), e.what());
     return false;
@@ -428,7 +458,7 @@ bool check_plan(test_net& t) {
 // part 2: the device
 
 bool check_on_device(const be::backend& cudnn, const test_net& t, const variant& v) {
-  const double tolerance = v.prec == be::precision::fp32 ? fp32_tolerance : t.fp16_tolerance;
+  const double tolerance = v.prec == be::precision::fp32 ? fp32_tolerance : fp16_tolerance;
   char mode[64];
   std::snprintf(mode, sizeof mode, "%s %-9s %-5s ws=%zuMiB", std::string(be::to_string(v.prec)).c_str(),
                 std::string(be::to_string(v.algos)).c_str(), v.graph ? "graph" : "plain", v.workspace_bytes >> 20);
