@@ -3,6 +3,8 @@
 // (synthetic_dataset.hpp), written through the real dataset writer.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 
@@ -58,6 +60,28 @@ TEST_F(Training, SelectsDoneRowsAndCountsTheRest) {
   const auto n = load_training_data(dataset::read(path), label_kind::normalised);
   EXPECT_DOUBLE_EQ(n.y[0], d.y[0] / 2.0);
   EXPECT_EQ(d.dataset_hash.size(), 16u);
+}
+
+TEST_F(Training, UnresolvedDriftExcludesTheWindowsMillisecondsButNotItsNormalisedLabels) {
+  auto c = dataset::read(clean_);
+  // Rows start at 1e9 + i: a gave_up check after row 9 judged the window of rows 5..9.
+  dataset::drift_row d{};
+  d.arch_row = 9;
+  d.window = 5;
+  d.verdict = static_cast<std::int32_t>(measure::drift_verdict::gave_up);
+  c.drift.push_back(d);
+  d.arch_row = 30;  // an ok check excludes nothing
+  d.verdict = static_cast<std::int32_t>(measure::drift_verdict::ok);
+  c.drift.push_back(d);
+  const auto ms = load_training_data(c, label_kind::trimmed_mean);
+  EXPECT_EQ(ms.excluded.drift_unresolved, 5u);
+  EXPECT_EQ(ms.y.size(), c.results.size() - 5);
+  for (std::size_t row = 5; row <= 9; ++row) {
+    EXPECT_EQ(std::count(ms.dataset_rows.begin(), ms.dataset_rows.end(), row), 0) << "row " << row;
+  }
+  const auto normalised = load_training_data(c, label_kind::normalised);
+  EXPECT_EQ(normalised.excluded.drift_unresolved, 0u);
+  EXPECT_EQ(normalised.y.size(), c.results.size());
 }
 
 TEST_F(Training, FeatureCombinationCountsBeatOneHot) {

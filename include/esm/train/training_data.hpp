@@ -23,6 +23,7 @@ struct exclusions {
   std::size_t pending = 0;           ///< never measured
   std::size_t failed = 0;            ///< the backend or the policy failed on it
   std::size_t drift_unresolved = 0;  ///< measured in a window whose drift the guard gave up on
+                                     ///< (trimmed-mean label only: normalised labels cancel the drift)
   std::size_t invalid_label = 0;     ///< NaN, infinite or non-positive label
   [[nodiscard]] std::size_t total() const { return pending + failed + drift_unresolved + invalid_label; }
 };
