@@ -36,6 +36,14 @@ std::string utc_text(double unix_s) {
   return text;
 }
 
+/// Seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ" (as esm writes run times), NaN otherwise.
+double unix_of(const std::string& iso) {
+  std::tm utc{};
+  const char* end = strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  if (end == nullptr || *end != '\0') return NAN;
+  return static_cast<double>(timegm(&utc));
+}
+
 double median_of(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
@@ -82,7 +90,8 @@ std::string report(const std::string& path, const dataset::contents& c, std::siz
   }
 
   // Throughput per (run, rank): rows finished over the span from the rank's first recorded event
-  // (a row's start or a drift check) to its last. The timed share is the union of the rows'
+  // (the run's start, a row's start or a drift check) to its last (the run's end when recorded; a
+  // re-measured row keeps only its last interval, so rows alone would shorten the span). The timed share is the union of the rows'
   // measurement intervals over that span: interleaved archs of one group overlap in time, and a
   // plain sum would count their shared seconds once per arch.
   struct tally {
@@ -100,6 +109,14 @@ std::string report(const std::string& path, const dataset::contents& c, std::siz
       t.last = std::max(t.last, r.end_unix_s);
       t.intervals.emplace_back(r.start_unix_s, r.end_unix_s);
     }
+  }
+  for (auto& [key, t] : ranks) {
+    const auto run_it = std::find_if(c.runs.begin(), c.runs.end(), [&](const auto& r) { return r.index == key.first; });
+    if (run_it == c.runs.end()) continue;
+    const auto& run = *run_it;
+    const double start = unix_of(run.info.start_time), end = unix_of(run.end.end_time);
+    if (std::isfinite(start)) t.first = std::min(t.first, start);
+    if (std::isfinite(end)) t.last = std::max(t.last, end);
   }
   for (const auto& d : c.drift) {
     const auto it = ranks.find({d.run, d.rank});

@@ -21,6 +21,16 @@ run_mpi 2 "$ESM" profile --config tiny.ini --output dyn.h5 --run.partition=dynam
 ids dyn.h5 | diff -q - ids1 > /dev/null || fail "ids differ with dynamic hand-out"
 [[ $(count_status dyn.h5 done) == 8 ]] || fail "dynamic: not every row done"
 
+# Interleaved groups measure their archs over one shared time span: esm info's per-rank timed share
+# is the union of the rows' intervals over the run, never more than 100% (summed, this run gave ~700%).
+run_mpi 1 "$ESM" profile --config tiny.ini --output inter.h5 --measure.mode=interleaved --measure.burst_reps=1 \
+  --measure.interleave_group=8 --run.chunk=8 > inter.log 2>&1 || { cat inter.log; fail "interleaved run exited $?"; }
+[[ $(count_status inter.h5 done) == 8 ]] || fail "interleaved: not every row done"
+"$ESM" info inter.h5 > inter_info.txt || fail "esm info failed on the interleaved run"
+share=$(awk '/^per rank/ { getline; if (match($0, /\( *[0-9.]+%\)/)) print substr($0, RSTART + 1, RLENGTH - 3) }' \
+  inter_info.txt | tr -d ' ')
+awk -v s="$share" 'BEGIN { exit !(s > 0 && s <= 100) }' || { cat inter_info.txt; fail "timed share '$share' is not in (0, 100]"; }
+
 "$ESM" info r4.h5 > info.txt || fail "esm info failed"
 grep -q "done 8" info.txt || fail "esm info does not count 8 done rows"
 grep -q "complete" info.txt || fail "esm info does not show the completed run"
