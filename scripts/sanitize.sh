@@ -3,7 +3,9 @@
 # UndefinedBehaviorSanitizer (preset asan, ./build-asan), then
 #   1. the unit tests,
 #   2. the quickstart pipeline on 2 MPI ranks (bench, profile, info, train, predict),
-#   3. every libFuzzer target for ESM_FUZZ_SECONDS (default 45) each.
+#   3. the bad-input corpus (tests/cli/bad_inputs.table: every command's error paths; a sanitizer
+#      report there breaks the "exit 2, one stderr line" rule and fails the case),
+#   4. every libFuzzer target for ESM_FUZZ_SECONDS (default 45) each.
 # Open MPI's own leaks are suppressed by tests/sanitizers/lsan.supp; nothing of esm's is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +21,9 @@ ctest --test-dir build-asan -L unit -j "$(nproc)" --output-on-failure --timeout 
 
 echo "== sanitize: quickstart on 2 ranks"
 tests/sanitizers/quickstart.sh build-asan/src/esm
+
+echo "== sanitize: bad-input corpus"
+tests/cli/bad_inputs.sh build-asan/src/esm "$(command -v mpirun)" build-asan/tests/esm_test_h5_set_attribute
 
 echo "== sanitize: fuzzers, ${ESM_FUZZ_SECONDS:-45} s each"
 tests/fuzz/run.sh build-asan "${ESM_FUZZ_SECONDS:-45}"
