@@ -26,8 +26,10 @@ class batch_driver {
     }
     if (p_.drift_every > 0) {
       double threshold = p_.drift_threshold;
+      double home_ms = not_measured;
       if (carry_ && carry_->baseline_ms > 0) {
         out_.baseline_ms = carry_->baseline_ms;
+        home_ms = carry_->home_ms > 0 ? carry_->home_ms : carry_->baseline_ms;
         threshold = carry_->threshold;
       } else {
         std::vector<double> readings;
@@ -35,10 +37,11 @@ class batch_driver {
         out_.baseline_unix_ns = unix_time_ns();
         out_.calibration = calibrate_drift(readings, p_.drift_threshold, p_.drift_noise_factor);
         out_.baseline_ms = out_.calibration.baseline_ms;
+        home_ms = out_.baseline_ms;
         threshold = out_.calibration.threshold;
       }
       guard_.emplace(p_.drift_every, threshold, p_.drift_max_retries);
-      guard_->set_baseline(out_.baseline_ms);
+      guard_->set_baseline(home_ms, out_.baseline_ms);
     }
     const std::size_t group = p_.mode == measure_mode::interleaved ? static_cast<std::size_t>(p_.interleave_group) : 1;
     std::vector<std::size_t> archs;
@@ -59,6 +62,7 @@ class batch_driver {
       carry_->reference_warm = carry_->reference_warm || uses_reference;
       if (guard_) {
         carry_->baseline_ms = guard_->baseline_ms();
+        carry_->home_ms = guard_->home_ms();
         carry_->threshold = guard_->threshold();
       }
     }

@@ -60,11 +60,16 @@ drift_guard::drift_guard(int check_every, double threshold, int max_retries)
   }
 }
 
-void drift_guard::set_baseline(double reference_ms) {
-  if (!(reference_ms > 0.0) || !std::isfinite(reference_ms)) {
-    throw error("drift_guard: baseline must be a finite time > 0 ms, got " + std::to_string(reference_ms));
+void drift_guard::set_baseline(double reference_ms) { set_baseline(reference_ms, reference_ms); }
+
+void drift_guard::set_baseline(double home_ms, double current_ms) {
+  for (double ms : {home_ms, current_ms}) {
+    if (!(ms > 0.0) || !std::isfinite(ms)) {
+      throw error("drift_guard: baseline must be a finite time > 0 ms, got " + std::to_string(ms));
+    }
   }
-  baseline_ms_ = reference_ms;
+  home_ms_ = home_ms;
+  baseline_ms_ = current_ms;
   window_.clear();
   drifted_readings_.clear();
   since_check_ = 0;
@@ -84,7 +89,11 @@ drift_decision drift_guard::on_check(double reference_ms) {
   since_check_ = 0;
   // A NaN reading (a failed reference run) counts as drift rather than as a pass.
   const bool drifted = !(std::abs(d.relative_change) <= threshold_);
-  if (drifted && std::isfinite(reference_ms) && reference_ms > 0.0) drifted_readings_.push_back(reference_ms);
+  if (drifted && std::isfinite(reference_ms) && reference_ms > 0.0) {
+    drifted_readings_.push_back(reference_ms);
+    // Back at the calibrated level after a gave_up moved the baseline: judge against home again.
+    if (baseline_ms_ != home_ms_ && std::abs(reference_ms - home_ms_) <= threshold_ * home_ms_) baseline_ms_ = home_ms_;
+  }
   if (drifted && retries_ < max_retries_) {
     ++retries_;
     d.verdict = drift_verdict::drift;

@@ -40,17 +40,19 @@ wait "$launcher" || { rc=$?; stop_hogs; cat run.log; fail "the run exited $rc"; 
 stop_hogs
 ((measured_at_hog < count)) || fail "the run was over before the hog started: nothing tested"
 
-# /drift, one check a line: time reference baseline relative_change arch_row run rank verdict window.
+# /drift, one check a line: time reference baseline relative_change arch_row run rank verdict window
+# threshold.
 table_rows tiny.h5 /drift > drift.txt
 [[ -s drift.txt ]] || fail "no /drift rows"
-echo "drift checks (time ref_ms baseline_ms change arch_row run rank verdict window):"
+echo "drift checks (time ref_ms baseline_ms change arch_row run rank verdict window threshold):"
 sed 's/^/  /' drift.txt
 reacted=$(awk -v t="$hog_start" '$1 > t && $4 > 0.03 && $8 == "drift"' drift.txt | wc -l)
 settled=$(awk -v t="$hog_start" '$1 > t && ($8 == "remeasured" || $8 == "gave_up")' drift.txt | wc -l)
 ((reacted > 0)) || fail "no check after the hog started read the reference >3% slower with verdict drift"
 # Every rank checking after the hog must see it against the baseline it took before the hog (one
 # baseline per rank and run, moved only by gave_up, to the median of that window's drifted
-# readings): a baseline re-taken under the hog hides it.
+# readings, or back to the calibrated home level by a drifted reading within the threshold ($10)
+# of home): a baseline re-taken under the hog hides it.
 for rank in $(awk -v t="$hog_start" '$1 > t {print $7}' drift.txt | sort -u); do
   awk -v t="$hog_start" -v r="$rank" '
     function median(   i, j, x) {  # of v[1..n], insertion-sorted in place
@@ -59,8 +61,12 @@ for rank in $(awk -v t="$hog_start" '$1 > t {print $7}' drift.txt | sort -u); do
     }
     $7 != r { next }
     $1 < t {                                          # the baseline in force when the hog started
+      if (home == "") home = $3                       # the first check compares with the calibration
       b = $3
-      if ($8 == "drift" || $8 == "gave_up") v[++n] = $2
+      if ($8 == "drift" || $8 == "gave_up") {
+        v[++n] = $2
+        if (b != home && ($2 - home) ^ 2 <= ($10 * home) ^ 2) b = home
+      }
       if ($8 == "gave_up") b = median()
       if ($8 != "drift") n = 0
       next

@@ -212,6 +212,7 @@ TEST(MeasureBatchCarry, APersistentSlowdownMovesTheCarriedBaselineOnlyByGivingUp
   ASSERT_FALSE(second.checks.empty());
   EXPECT_EQ(second.checks.back().decision.verdict, drift_verdict::gave_up);
   EXPECT_DOUBLE_EQ(carry.baseline_ms, 1.1);  // the slower machine is the baseline from now on
+  EXPECT_DOUBLE_EQ(carry.home_ms, 1.0);       // and the calibrated level stays home
   const auto third = machine.chunk(10, &carry);
   EXPECT_DOUBLE_EQ(third.baseline_ms, 1.1);
   EXPECT_EQ(third.baseline_unix_ns, 0);

@@ -175,6 +175,51 @@ TEST(DriftGuard, ReportsTheThresholdItJudgesWith) {
   EXPECT_EQ(g.on_check(1.25).verdict, drift_verdict::gave_up);
 }
 
+TEST(DriftGuard, AfterATransientSlowdownTheNextWindowIsJudgedAgainstHomeAgain) {
+  // The readings of a 2-rank quickstart (threshold 20%, one retry): a slowdown gives up and moves
+  // the baseline to 8.053; when the machine is back, the next window drifts from 8.053 but is
+  // within 20% of home (5.456): it is re-measured once and then passes against home.
+  drift_guard g(6, 0.2, 1);
+  g.set_baseline(5.456);
+  for (std::size_t i = 0; i < 6; ++i) (void)g.on_arch_done(i);
+  EXPECT_EQ(g.on_check(7.548).verdict, drift_verdict::drift);
+  EXPECT_EQ(g.on_check(8.558).verdict, drift_verdict::gave_up);
+  EXPECT_DOUBLE_EQ(g.baseline_ms(), 8.053);
+  EXPECT_DOUBLE_EQ(g.home_ms(), 5.456);
+  for (std::size_t i = 6; i < 12; ++i) (void)g.on_arch_done(i);
+  const auto back = g.on_check(5.554);
+  EXPECT_EQ(back.verdict, drift_verdict::drift);  // its archs may have run at the slow level
+  EXPECT_NEAR(back.relative_change, (5.554 - 8.053) / 8.053, 1e-12);
+  EXPECT_EQ(back.archs, (archs{6, 7, 8, 9, 10, 11}));
+  EXPECT_DOUBLE_EQ(g.baseline_ms(), 5.456);
+  EXPECT_EQ(g.on_check(5.359).verdict, drift_verdict::remeasured);  // -1.8% of home
+}
+
+TEST(DriftGuard, ALastingShiftStaysTheBaselineWhileReadingsStayAwayFromHome) {
+  drift_guard g(1, 0.03, 0);
+  g.set_baseline(1.0);
+  (void)g.on_arch_done(0);
+  EXPECT_EQ(g.on_check(1.5).verdict, drift_verdict::gave_up);
+  (void)g.on_arch_done(1);
+  EXPECT_EQ(g.on_check(1.52).verdict, drift_verdict::ok);  // +1.3% of the new level
+  (void)g.on_arch_done(2);
+  EXPECT_EQ(g.on_check(1.2).verdict, drift_verdict::gave_up);  // neither level: a third one
+  EXPECT_DOUBLE_EQ(g.baseline_ms(), 1.2);
+  EXPECT_DOUBLE_EQ(g.home_ms(), 1.0);
+}
+
+TEST(DriftGuard, CarriedStateKeepsHomeAndTheCurrentLevel) {
+  drift_guard g(1, 0.05, 1);
+  g.set_baseline(1.0, 1.4);
+  (void)g.on_arch_done(0);
+  EXPECT_EQ(g.on_check(1.41).verdict, drift_verdict::ok);
+  (void)g.on_arch_done(1);
+  EXPECT_EQ(g.on_check(1.02).verdict, drift_verdict::drift);
+  EXPECT_DOUBLE_EQ(g.baseline_ms(), 1.0);
+  EXPECT_THROW(g.set_baseline(1.0, 0.0), esm::error);
+  EXPECT_THROW(g.set_baseline(std::nan(""), 1.0), esm::error);
+}
+
 TEST(DriftVerdict, Names) {
   EXPECT_EQ(to_string(drift_verdict::ok), "ok");
   EXPECT_EQ(to_string(drift_verdict::drift), "drift");

@@ -44,7 +44,8 @@ struct batch_result {
 /// call (moved only by a gave_up verdict). Without it every call re-takes the baseline, and a
 /// slowdown that starts between two calls is never seen.
 struct batch_carry {
-  double baseline_ms = not_measured;  ///< the guard's baseline, > 0 once taken
+  double baseline_ms = not_measured;  ///< the guard's current baseline, > 0 once taken
+  double home_ms = not_measured;      ///< its calibrated level (drift_guard: "home")
   double threshold = 0;               ///< the threshold in effect, set with the baseline
   bool reference_warm = false;
 };

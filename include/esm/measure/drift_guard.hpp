@@ -14,6 +14,10 @@
 //                  readings (a lasting shift is the machine's new state: comparing later windows
 //                  with the old level would re-measure all of them for nothing; the median, not
 //                  the last reading, so that one outlier does not become the new level).
+//   The calibrated baseline stays the guard's "home" level. A reading that drifts from a moved
+//   baseline but lies within the threshold of home means the machine came back: the window is
+//   still re-measured (its archs may have run at the other level), and judged against home from
+//   then on, so a transient slowdown costs one re-measurement instead of another gave_up.
 #pragma once
 
 #include <cstddef>
@@ -57,8 +61,10 @@ class drift_guard {
   /// Throws esm::error for check_every < 1, threshold <= 0 or max_retries < 0.
   drift_guard(int check_every, double threshold, int max_retries);
 
-  /// The reference's latency at start, ms (> 0). Resets the guard.
+  /// The reference's latency at start, ms (> 0): home and current level. Resets the guard.
   void set_baseline(double reference_ms);
+  /// Carried state: the calibrated home level and the current (possibly moved) one, ms (> 0).
+  void set_baseline(double home_ms, double current_ms);
 
   /// Arch `arch` was measured (first time); returns true when a check is due now.
   [[nodiscard]] bool on_arch_done(std::size_t arch);
@@ -67,6 +73,7 @@ class drift_guard {
   [[nodiscard]] drift_decision on_check(double reference_ms);
 
   [[nodiscard]] double baseline_ms() const { return baseline_ms_; }
+  [[nodiscard]] double home_ms() const { return home_ms_; }
   [[nodiscard]] double threshold() const { return threshold_; }
   /// Archs measured since the last good check, in order (the window a drift re-measures).
   [[nodiscard]] const std::vector<std::size_t>& unchecked() const { return window_; }
@@ -78,6 +85,7 @@ class drift_guard {
   double threshold_;
   int max_retries_;
   double baseline_ms_ = 0;
+  double home_ms_ = 0;
   std::vector<std::size_t> window_;
   std::vector<double> drifted_readings_;  ///< this window's finite readings beyond the threshold
   int since_check_ = 0;
