@@ -13,6 +13,7 @@
 #include "esm/common/error.hpp"
 #include "esm/dataset/dataset.hpp"
 #include "esm/dataset/run_lock.hpp"
+#include "esm/measure/statistics.hpp"
 
 namespace po = boost::program_options;
 
@@ -46,8 +47,7 @@ double unix_of(const std::string& iso) {
 
 double median_of(std::vector<double> v) {
   std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  return measure::percentile_sorted(v, 0.5);
 }
 
 std::string report(const std::string& path, const dataset::contents& c, std::size_t max_events) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "esm/common/error.hpp"
+#include "esm/measure/statistics.hpp"
 
 namespace esm::measure {
 
@@ -22,11 +23,8 @@ std::string_view to_string(drift_verdict v) {
 namespace {
 
 double median_of(std::vector<double> v) {  // v not empty
-  const std::size_t m = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m), v.end());
-  if (v.size() % 2 == 1) return v[m];
-  const double upper = v[m];
-  return 0.5 * (*std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m)) + upper);
+  std::sort(v.begin(), v.end());
+  return percentile_sorted(v, 0.5);
 }
 
 }  // namespace

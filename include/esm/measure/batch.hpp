@@ -52,8 +52,9 @@ struct batch_carry {
 
 /// Measures archs 0..count-1 in order under `p` (validated first: usage_error). The reference is
 /// warmed up once when the guard is on or the mode needs it; the guard (p.drift_every > 0) takes
-/// its baseline next (p.drift_calibration readings: calibrate_drift sets baseline and threshold), checks every p.drift_every archs and once at the end, and re-measures a
-/// drifting window up to p.drift_max_retries times. Interleaved mode measures groups of
+/// its baseline next (p.drift_calibration readings: calibrate_drift sets baseline and threshold),
+/// checks every p.drift_every archs and once at the end, and re-measures a drifting window up to
+/// p.drift_max_retries times. Interleaved mode measures groups of
 /// p.interleave_group archs together (a re-measured window, too); a check falls due after the
 /// group in which the count is reached. With `carry`, the warm-up and the baseline are taken only
 /// when it has none yet, and it is updated when the call returns.
