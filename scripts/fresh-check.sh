@@ -9,7 +9,10 @@
 #                  and by starting and stopping a throwaway Slurm cluster.
 # Whatever the host has installed cannot leak in: the chroot sees only its own /usr.
 #
-#   scripts/fresh-check.sh [--keep] [--stage quickstart|all]
+#   scripts/fresh-check.sh [--keep] [--stage quickstart|all] [--root DIR]
+#
+# --keep leaves the root in place (its path is printed); --root DIR enters such a kept root again
+# instead of making a new one (for iterating on a failure; the check proper always starts fresh).
 #
 # Env: ESM_FRESH_MIRROR (default http://deb.debian.org/debian), ESM_FRESH_DIR (where the root is
 # made, default /var/tmp; it needs about 4 GiB). Needs root, mount namespaces and the network to
@@ -21,11 +24,13 @@ repo=$PWD
 
 keep=0
 stage=all
+reuse=
 while [[ $# -gt 0 ]]; do
   case $1 in
     --keep) keep=1 ;;
     --stage) stage=${2:?--stage needs quickstart or all}; shift ;;
-    *) echo "fresh-check: unknown argument '$1' (usage: fresh-check.sh [--keep] [--stage quickstart|all])" >&2; exit 2 ;;
+    --root) reuse=${2:?--root needs a directory}; shift ;;
+    *) echo "fresh-check: unknown argument '$1' (usage: fresh-check.sh [--keep] [--stage quickstart|all] [--root DIR])" >&2; exit 2 ;;
   esac
   shift
 done
@@ -42,8 +47,14 @@ fi
 mirror=${ESM_FRESH_MIRROR:-http://deb.debian.org/debian}
 security=${mirror%/debian}/debian-security
 parent=${ESM_FRESH_DIR:-/var/tmp}
-mkdir -p "$parent"
-root=$(mktemp -d "$parent/esm-fresh.XXXXXX")
+if [[ -n $reuse ]]; then
+  [[ -x $reuse/usr/bin/apt-get ]] || { echo "fresh-check: --root '$reuse' is not a Debian root made by --keep" >&2; exit 2; }
+  root=$(realpath "$reuse")
+  keep=1
+else
+  mkdir -p "$parent"
+  root=$(mktemp -d "$parent/esm-fresh.XXXXXX")
+fi
 cleanup() {
   local rc=$?
   if [[ $keep == 1 ]]; then
@@ -58,9 +69,14 @@ trap cleanup EXIT
 t0=$SECONDS
 stamp() { printf 'fresh-check: [%4d s] %s\n' "$((SECONDS - t0))" "$*"; }
 
-stamp "building a minimal Debian 12 root in $root"
-mmdebstrap --quiet --mode=root --variant=minbase bookworm "$root" \
-  "deb $mirror bookworm main" "deb $mirror bookworm-updates main" "deb $security bookworm-security main"
+if [[ -z $reuse ]]; then
+  stamp "building a minimal Debian 12 root in $root"
+  mmdebstrap --quiet --mode=root --variant=minbase bookworm "$root" \
+    "deb $mirror bookworm main" "deb $mirror bookworm-updates main" "deb $security bookworm-security main"
+else
+  stamp "re-entering the kept root $root (not a fresh check)"
+  rm -rf "$root/root/esm/.git"
+fi
 
 # The checkout: what git would carry (tracked + untracked, ignored left out) plus .git, so the
 # build records the commit as it does anywhere else.
@@ -73,6 +89,9 @@ cp -a "$repo/.git" "$root/root/esm/.git"
 # site (a TLS-inspecting proxy in front of PyPI, for one). They are the site's, not the project's:
 # ca-certificates, once install-deps brings it, takes them into the chroot's bundle.
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+# The machine's own name must resolve (slurmd registers with slurmctld by it), as on any installed
+# Debian, whose installer writes it into /etc/hosts.
+cp -L /etc/hostname /etc/hosts "$root/etc/"
 if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
   mkdir -p "$root/usr/local/share/ca-certificates"
   cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
@@ -88,13 +107,12 @@ stamp() { printf 'fresh-check: (chroot) [%4d s] %s\n' "$((SECONDS - t0))" "$*"; 
 
 stamp "README command 1: bash scripts/quickstart.sh"
 bash scripts/quickstart.sh
-stamp "quickstart passed"
+stamp "quickstart passed; the root now holds $(du -sxm / | cut -f1) MiB (system, packages, build, venv)"
 [[ $1 == all ]] || exit 0
 
 stamp "extras of README command 2: Slurm, clang 16, the analysis test runner"
 ESM_WITH_SLURM=1 ESM_WITH_SANITIZERS=1 scripts/install-deps.sh
 slurmctld -V
-sbatch --version
 munged --version
 clang++-16 --version | head -1
 stamp "configure the sanitizer build (cmake --preset asan)"
@@ -106,14 +124,15 @@ cluster=$(mktemp -d)
 eval "$(scripts/slurm-cluster.sh start "$cluster")"
 srun -n 1 -t 1 hostname
 scripts/slurm-cluster.sh stop "$cluster"
-stamp "extras passed"
+stamp "extras passed; the root now holds $(du -sxm / | cut -f1) MiB"
 EOF
 chmod +x "$root/root/fresh-stage.sh"
 
 stamp "entering the chroot (stage: $stage)"
 # Own mount + pid namespaces: proc, sys, dev and a private /dev/shm (Open MPI's shared memory)
-# exist only for the chroot, and leave with it.
-unshare --mount --pid --fork --propagation private /bin/bash -euo pipefail -c '
+# exist only for the chroot, and leave with it; --kill-child: killing this script (a CI time limit)
+# ends every process started inside.
+unshare --mount --pid --fork --kill-child --propagation private /bin/bash -euo pipefail -c '
   root=$1 stage=$2
   mount -t proc proc "$root/proc"
   mount --rbind /sys "$root/sys"

@@ -3,12 +3,19 @@
 # present; needs root (or sudo) only when something must be installed.
 set -euo pipefail
 
+# Installed with --no-install-recommends, so everything a step needs is named here, Recommends
+# included: scripts/fresh-check.sh proves the list on a minimal Debian 12 root.
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ca-certificates
   openmpi-bin libopenmpi-dev
   libhdf5-openmpi-dev hdf5-tools
   libeigen3-dev libboost-program-options-dev libgtest-dev
-  libdnnl-dev libxgboost-dev xgboost
+  # Debian's oneDNN is built with the OpenCL GPU runtime: its dnnl-config.cmake runs
+  # find_package(OpenCL REQUIRED), which needs the ICD loader's development files (a Recommends).
+  libdnnl-dev ocl-icd-opencl-dev
+  # The xgboost package too: libxgboost-dev's exported CMake targets name /usr/bin/xgboost.
+  libxgboost-dev xgboost
+  # The analysis venv (scripts/setup-analysis.sh) pip-installs from PyPI over TLS: ca-certificates.
   python3 python3-venv
 )
 # The sanitizer/fuzzing build (scripts/sanitize.sh): clang 16 (std::source_location needs clang >= 15
