@@ -111,6 +111,10 @@ template <class Io, class S>
 void transfer(Io& io, S& b) requires std::is_same_v<std::remove_const_t<S>, binding> {
   io(b.rank), io(b.local_rank), io(b.local_size), io(b.pid), io(b.host), io(b.device), io(b.device_name);
   io(b.uuid), io(b.pci_bus_id), io(b.threads), io(b.cpus);
+  auto mig = static_cast<std::uint8_t>(b.mig);
+  io(mig);
+  if constexpr (!std::is_const_v<S>) b.mig = mig != 0;
+  io(b.visible_devices), io(b.node_gpus);
 }
 
 template <class T>
@@ -457,8 +461,8 @@ start_state decide_start(const communicator& world, const profile_request& req, 
 /// Collective. Binds this rank to its GPU, or pins it to its share of the node's CPUs, sets
 /// `compile` accordingly, and refuses two ranks of one host on one GPU. `table`: on rank 0, the
 /// rank table and any note, to print.
-binding bind_rank(const communicator& world, const job_config& job, backend::compile_options& compile,
-                  std::string& table) {
+binding bind_rank(const communicator& world, const job_config& job, const backend::backend& be,
+                  backend::compile_options& compile, std::string& table) {
   const communicator node = world.split_shared();
   const auto masks = all_gather(node, cpu_list_text(current_cpus()));
   binding mine;
@@ -469,14 +473,16 @@ binding bind_rank(const communicator& world, const job_config& job, backend::com
     mine.local_size = node.size();
     mine.pid = static_cast<long>(::getpid());
     mine.host = dataset::host_name();
-    if (job.backend == "cudnn") {
-      const auto gpus = visible_gpus();
-      const int d = choose_device(static_cast<int>(gpus.size()), node.rank(), node.size(), job.share_devices);
-      const auto& gpu = gpus[static_cast<std::size_t>(d)];
-      mine.device = compile.device = d;
-      mine.device_name = gpu.name;
-      mine.uuid = gpu.uuid;
-      mine.pci_bus_id = gpu.pci_bus_id;
+    if (const auto query = be.devices()) {
+      const auto id = select_gpu(*query, node.rank(), node.size(), job.share_devices);
+      mine.device = compile.device = id.ordinal;
+      mine.device_name = id.name;
+      mine.uuid = id.uuid;
+      mine.pci_bus_id = id.pci_bus_id;
+      mine.mig = id.mig;
+      mine.visible_devices = query->count();
+      const auto listed = driver_gpus();
+      mine.node_gpus = listed.empty() ? -1 : static_cast<int>(listed.size());
       return;
     }
     std::vector<std::vector<int>> allowed;
@@ -697,7 +703,7 @@ int run_profile(const communicator& world, const profile_request& req) {
 
   backend::compile_options compile = job.compile;
   std::string table;
-  const binding mine = bind_rank(world, job, compile, table);
+  const binding mine = bind_rank(world, job, *be, compile, table);
 
   // The reference network, compiled once per rank when the policy uses it.
   const auto& sp = space::find_space(job.space);

@@ -63,9 +63,32 @@ class executable {
   [[nodiscard]] virtual std::string description() const = 0;
 };
 
+/// A device as its runtime identifies it (CUDA's own numbering, after Slurm's cgroups and
+/// CUDA_VISIBLE_DEVICES have renumbered what the process sees).
+struct device_identity {
+  int ordinal = -1;        ///< the runtime's device number within this process
+  std::string name;        ///< "NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-40GB MIG 1g.5gb"
+  std::string uuid;        ///< "GPU-8c1f...", or "MIG-..." for a MIG instance
+  std::string pci_bus_id;  ///< "0000:17:00.0" (a MIG instance reports its parent GPU's)
+  bool mig = false;        ///< a MIG compute instance: a slice of a GPU, isolated from its siblings
+};
+
+/// What a GPU runtime says about the devices this process sees. Injectable so that the binding
+/// policy (src/dist) is tested with made-up nodes; the cudnn backend answers through CUDA.
+class device_query {
+ public:
+  virtual ~device_query() = default;
+  /// Devices visible to this process (0 without a driver or device; never throws).
+  [[nodiscard]] virtual int count() const = 0;
+  /// Makes `ordinal` this process's current device and identifies it. Throws esm::error.
+  [[nodiscard]] virtual device_identity select(int ordinal) const = 0;
+};
+
 class backend {
  public:
   virtual ~backend() = default;
+  /// The devices a GPU backend would run on; nullptr for CPU backends.
+  [[nodiscard]] virtual std::unique_ptr<device_query> devices() const { return nullptr; }
   [[nodiscard]] virtual std::string_view name() const = 0;
   /// Library versions, e.g. "oneDNN 2.6.3" or "CUDA runtime 13.0, driver 13.0, cuDNN 9.19.0".
   [[nodiscard]] virtual std::string version() const = 0;

@@ -120,19 +120,21 @@ struct step_state {
 /// object compiles (as PyTorch's cudnn.benchmark cache): a configuration is benchmarked once.
 class algo_cache {
  public:
-  std::optional<algo_choice> find(const std::string& key) const {
+  /// nullopt: never searched; a nullopt inside: searched, and no algorithm qualified (for fp16,
+  /// commonly no fp32-compute candidate: the next compile goes straight to fp16 compute).
+  std::optional<std::optional<algo_choice>> find(const std::string& key) const {
     const std::lock_guard lock(mutex_);
     const auto it = choices_.find(key);
-    return it == choices_.end() ? std::nullopt : std::optional<algo_choice>(it->second);
+    return it == choices_.end() ? std::nullopt : std::optional<std::optional<algo_choice>>(it->second);
   }
-  void store(const std::string& key, const algo_choice& choice) {
+  void store(const std::string& key, const std::optional<algo_choice>& choice) {
     const std::lock_guard lock(mutex_);
     choices_[key] = choice;
   }
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::string, algo_choice> choices_;
+  std::map<std::string, std::optional<algo_choice>> choices_;
 };
 
 class cudnn_executable final : public executable {
@@ -439,8 +441,9 @@ std::optional<algo_choice> cudnn_executable::search_algorithm(conv_state& c, boo
     key << '|';
     dims(yd);
     if (const auto hit = cache_.find(key.str())) {
-      ESM_CUDNN_CHECK(cudnnSetConvolutionMathType(c.conv_desc.get(), hit->math));
-      return hit;
+      if (!*hit) continue;  // searched before: nothing qualified with this compute type
+      ESM_CUDNN_CHECK(cudnnSetConvolutionMathType(c.conv_desc.get(), (*hit)->math));
+      return *hit;
     }
 
     int max_count = 0;
@@ -456,7 +459,10 @@ std::optional<algo_choice> cudnn_executable::search_algorithm(conv_state& c, boo
       status = cudnnGetConvolutionForwardAlgorithm_v7(handle_.get(), xd, c.w_desc.get(), c.conv_desc.get(), yd,
                                                       static_cast<int>(perf.size()), &returned, perf.data());
     }
-    if (is_unsupported(status)) continue;
+    if (is_unsupported(status)) {
+      cache_.store(key.str(), std::nullopt);
+      continue;
+    }
     check_cudnn(status, options_.algos == algo_selection::find ? "cudnnFindConvolutionForwardAlgorithmEx"
                                                                : "cudnnGetConvolutionForwardAlgorithm_v7");
 
@@ -475,6 +481,7 @@ std::optional<algo_choice> cudnn_executable::search_algorithm(conv_state& c, boo
       cache_.store(key.str(), choice);
       return choice;
     }
+    cache_.store(key.str(), std::nullopt);
   }
   return std::nullopt;
 }
@@ -815,6 +822,7 @@ class cudnn_backend final : public backend {
  public:
   std::string_view name() const override { return "cudnn"; }
   std::string version() const override { return library_versions(); }
+  std::unique_ptr<device_query> devices() const override { return make_cuda_device_query(); }
   std::unique_ptr<executable> compile(const net::network& net, const compile_options& options) const override {
     return std::make_unique<cudnn_executable>(net, options, cache_);
   }
