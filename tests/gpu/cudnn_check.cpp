@@ -9,14 +9,18 @@
 //     CUDA-graph execution. Error = max |out - ref| / max |ref|; tolerance 1e-3 for fp32 and 1e-2
 //     for fp16 (see fp16_storage_bound).
 // One line per case; exit 1 on any failure, 77 ("SKIP: no CUDA device") without a device after
-// part 1 passed.
+// part 1 passed. `--budget-s S` (tools/gpu-check.sh): no case starts after S seconds; the summary
+// line then counts the cases not run, and the exit code is 1 (an incomplete check is no pass).
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -494,10 +498,45 @@ bool check_on_device(const be::backend& cudnn, const test_net& t, const variant&
   }
 }
 
+/// What the MPI binding records: CUDA's identity of device 0, in nvidia-smi's form.
+bool check_device_identity(const be::backend& cudnn) {
+  try {
+    const auto query = cudnn.devices();
+    if (!query) throw std::runtime_error("the cudnn backend offers no device query");
+    const auto id = query->select(0);
+    const bool uuid_ok = id.uuid.size() == 40 && id.uuid.rfind(id.mig ? "MIG-" : "GPU-", 0) == 0;
+    const bool bus_ok = id.pci_bus_id.size() == 12 && id.pci_bus_id[4] == ':' && id.pci_bus_id[10] == '.';
+    const bool pass = uuid_ok && bus_ok && !id.name.empty() && query->count() >= 1;
+    std::printf("%s  device identity: %d visible; device 0 = %s %s [%s]%s\n", pass ? "PASS" : "FAIL", query->count(),
+                id.name.c_str(), id.uuid.c_str(), id.pci_bus_id.c_str(), id.mig ? " MIG" : "");
+    return pass;
+  } catch (const std::exception& e) {
+    std::printf("FAIL  device identity: %s\n", e.what());
+    return false;
+  }
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  double budget_s = std::numeric_limits<double>::infinity();
+  for (int i = 1; i < argc; ++i) {
+    char* end = nullptr;
+    if (std::string(argv[i]) == "--budget-s" && i + 1 < argc) {
+      budget_s = std::strtod(argv[i + 1], &end);
+      if (*end == '\0' && budget_s > 0) {
+        ++i;
+        continue;
+      }
+    }
+    std::printf("usage: %s [--budget-s SECONDS > 0]\n", argv[0]);
+    return 2;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  const auto over_budget = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() > budget_s;
+  };
   std::vector<test_net> nets;
   try {
     nets = make_test_nets();
@@ -519,12 +558,19 @@ int main() {
     return skip_exit_code;
   }
 
+  int not_run = 0;
   try {
     const auto cudnn = be::make_backend("cudnn");
     std::printf("backend: %s\ndevice: %s\n", cudnn->version().c_str(), cu::describe_device(0).c_str());
+    failures += check_device_identity(*cudnn) ? 0 : 1;
+    ++cases;
     bool described = false;
     for (const auto& t : nets) {
       for (const auto& v : t.variants) {
+        if (over_budget()) {
+          ++not_run;
+          continue;
+        }
         ++cases;
         failures += check_on_device(*cudnn, t, v) ? 0 : 1;
         if (!described) {
@@ -537,6 +583,10 @@ int main() {
   } catch (const std::exception& e) {
     std::printf("FAIL  %s\n", e.what());
     ++failures;
+  }
+  if (not_run > 0) {
+    std::printf("%d cases, %d failed, %d not run (budget of %.0f s reached)\n", cases, failures, not_run, budget_s);
+    return 1;
   }
   std::printf("%d cases, %d failed\n", cases, failures);
   return failures == 0 ? 0 : 1;
