@@ -17,6 +17,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <span>
 #include <type_traits>
 
 #include "dist/wire.hpp"
@@ -24,6 +25,7 @@
 #include "esm/dataset/run_lock.hpp"
 #include "esm/dist/binding.hpp"
 #include "esm/measure/batch.hpp"
+#include "esm/measure/statistics.hpp"
 #include "esm/space/space.hpp"
 
 namespace esm::dist {
@@ -191,6 +193,14 @@ failure classify(const std::exception& e, dataset::error_code otherwise) {
   return {oom ? dataset::error_code::out_of_memory : otherwise, message};
 }
 
+/// The trimmed mean of the other launch mode's passes, leaving out those that followed warm-up
+/// runs; NaN when there are none (CPU backends, a GPU pass that could not be captured).
+double other_mode_ms(const std::vector<double>& samples, int warmup_runs, double trim_fraction) {
+  const auto skip = static_cast<std::size_t>(std::max(warmup_runs, 0));
+  if (samples.size() <= skip) return std::numeric_limits<double>::quiet_NaN();
+  return measure::trimmed_mean(std::span<const double>(samples).subspan(skip), trim_fraction);
+}
+
 /// Everything a rank needs to measure, fixed for the run.
 struct context {
   const job_config& job;
@@ -220,6 +230,10 @@ struct round_output {
 void measure_chunk(const std::vector<std::uint64_t>& rows, const context& ctx, round_output& out) {
   std::vector<std::optional<failure>> failures(rows.size());
   std::vector<std::vector<backend::layer_algo>> algos(rows.size());
+  // GPU: after each timed pass, one pass in the other launch mode (graph replay beside eager
+  // launches, or the reverse), so both are timed under the same conditions; see docs/measurement.md.
+  std::vector<std::vector<double>> other_ms(rows.size());
+  std::vector<backend::launch_mode> modes(rows.size(), backend::launch_mode::eager);
 
   // A failing arch must not end the chunk: its workload is replaced by a constant one and the
   // failure recorded, so the batch driver (and the drift guard's windows) carry on unchanged.
@@ -227,17 +241,22 @@ void measure_chunk(const std::vector<std::uint64_t>& rows, const context& ctx, r
     if (stop_level.load() >= 1) throw stop_requested();
     if (ctx.tick) ctx.tick();
     failures[i].reset();
+    other_ms[i].clear();
     auto* failed = &failures[i];
+    auto* other = &other_ms[i];
     try {
       const auto& entry = ctx.plan.at(rows[i]);
       const auto net = ctx.sp.build(ctx.sp.parse(entry.text), ctx.job.batch);
       std::shared_ptr<backend::executable> exe = ctx.be.compile(net, ctx.compile);
       algos[i] = exe->algorithms();
-      return [exe, failed]() -> double {
+      modes[i] = exe->timed_mode();
+      return [exe, failed, other]() -> double {
         if (stop_level.load() >= 2) throw stop_requested();
         if (*failed) return 1.0;
         try {
-          return exe->timed_run_ms();
+          const double ms = exe->timed_run_ms();
+          if (const auto other_mode_ms = exe->timed_other_mode_ms()) other->push_back(*other_mode_ms);
+          return ms;
         } catch (const std::exception& e) {
           *failed = classify(e, dataset::error_code::run_failed);
           return 1.0;
@@ -276,6 +295,10 @@ void measure_chunk(const std::vector<std::uint64_t>& rows, const context& ctx, r
       r.p90_ms = m.stats.p90_ms;
       r.reference_ms = m.reference_ms;
       r.normalised = m.normalised;
+      const double other = other_mode_ms(other_ms[i], m.warmup_runs, ctx.job.measure.trim_fraction);
+      const bool graph_timed = modes[i] == backend::launch_mode::graph;
+      r.eager_ms = graph_timed ? other : r.trimmed_mean_ms;
+      r.graph_ms = graph_timed ? r.trimmed_mean_ms : other;
       r.n = static_cast<std::int32_t>(m.samples_ms.size());
       r.remeasures = m.remeasure_count;
       const auto kept = std::min<std::size_t>(m.samples_ms.size(), static_cast<std::size_t>(ctx.max_samples));
@@ -476,6 +499,7 @@ binding bind_rank(const communicator& world, const job_config& job, const backen
     if (const auto query = be.devices()) {
       const auto id = select_gpu(*query, node.rank(), node.size(), job.share_devices);
       mine.device = compile.device = id.ordinal;
+      compile.both_launch_modes = true;  // every GPU row records eager and graph-replay latency
       mine.device_name = id.name;
       mine.uuid = id.uuid;
       mine.pci_bus_id = id.pci_bus_id;
