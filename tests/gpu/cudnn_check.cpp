@@ -579,6 +579,15 @@ int main(int argc, char** argv) {
     failures += check_plan(t) ? 0 : 1;
   }
 
+  {  // the text form of CUDA's UUID bytes the binding compares (nvidia-smi -L's form)
+    const unsigned char bytes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 0xfe, 0xff};
+    const std::string gpu = cu::uuid_text(bytes, false), mig = cu::uuid_text(bytes, true);
+    const bool pass = gpu == "GPU-00010203-0405-0607-0809-0a0b0c0dfeff" && mig == "MIG-00010203-0405-0607-0809-0a0b0c0dfeff";
+    std::printf("%s  uuid text on CPU                  %s %s\n", pass ? "PASS" : "FAIL", gpu.c_str(), mig.c_str());
+    ++cases;
+    failures += pass ? 0 : 1;
+  }
+
   const cu::device_census census = cu::count_devices();
   if (census.count == 0) {
     std::printf("%d plan checks, %d failed\n", cases, failures);

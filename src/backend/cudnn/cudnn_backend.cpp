@@ -6,7 +6,11 @@
 // (cudnnFindConvolutionForwardAlgorithmEx or cudnnGetConvolutionForwardAlgorithm_v7, within the
 // workspace limit), allocate one workspace of the largest need, run one probing pass that
 // falls back exactly where a fused or strided cuDNN call is not supported, and in graph mode
-// capture one pass into a CUDA graph. run()/timed_run_ms() then only enqueue work.
+// (or beside eager timing, both_launch_modes) capture one pass into a CUDA graph.
+// run()/timed_run_ms() then only enqueue work; timed_other_mode_ms() times the other launch mode.
+//
+// Layouts: NCHW, or NHWC (channels-last, fp16 only) with the same buffer placement: weights and
+// input are reordered on the host before upload, descriptors and kernel views take NHWC strides.
 //
 // Convolution modes, chosen per step:
 //  - fused: cudnnConvolutionBiasActivationForward, y = act(conv(x) + z + bias), for act = relu
@@ -461,8 +465,8 @@ std::optional<algo_choice> cudnn_executable::search_algorithm(conv_state& c, boo
       ESM_CUDNN_CHECK(cudnnGetTensor4dDescriptor(d, &t, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]));
       for (int e : v) key << e << ',';
     };
-    key << options_.device << '|' << static_cast<int>(options_.algos) << '|' << limit << '|' << data_type_ << '|'
-        << compute << '|' << g.out_channels << ',' << g.in_channels_per_group << ',' << g.kernel_h << ','
+    key << options_.device << (nhwc_ ? "|nhwc|" : "|nchw|") << static_cast<int>(options_.algos) << '|' << limit << '|'
+        << data_type_ << '|' << compute << '|' << g.out_channels << ',' << g.in_channels_per_group << ',' << g.kernel_h << ','
         << g.kernel_w << ',' << g.pad << ',' << g.stride << ',' << g.groups << '|';
     dims(xd);
     key << '|';
