@@ -17,7 +17,6 @@
 #include <memory>
 #include <new>
 #include <optional>
-#include <span>
 #include <type_traits>
 
 #include "dist/wire.hpp"
@@ -193,14 +192,6 @@ failure classify(const std::exception& e, dataset::error_code otherwise) {
   return {oom ? dataset::error_code::out_of_memory : otherwise, message};
 }
 
-/// The trimmed mean of the other launch mode's passes, leaving out those that followed warm-up
-/// runs; NaN when there are none (CPU backends, a GPU pass that could not be captured).
-double other_mode_ms(const std::vector<double>& samples, int warmup_runs, double trim_fraction) {
-  const auto skip = static_cast<std::size_t>(std::max(warmup_runs, 0));
-  if (samples.size() <= skip) return std::numeric_limits<double>::quiet_NaN();
-  return measure::trimmed_mean(std::span<const double>(samples).subspan(skip), trim_fraction);
-}
-
 /// Everything a rank needs to measure, fixed for the run.
 struct context {
   const job_config& job;
@@ -295,7 +286,9 @@ void measure_chunk(const std::vector<std::uint64_t>& rows, const context& ctx, r
       r.p90_ms = m.stats.p90_ms;
       r.reference_ms = m.reference_ms;
       r.normalised = m.normalised;
-      const double other = other_mode_ms(other_ms[i], m.warmup_runs, ctx.job.measure.trim_fraction);
+      // NaN without other-mode passes (CPU backends, a GPU pass that could not be captured)
+      const double other = measure::trimmed_mean_after(other_ms[i], static_cast<std::size_t>(std::max(m.warmup_runs, 0)),
+                                                       ctx.job.measure.trim_fraction);
       const bool graph_timed = modes[i] == backend::launch_mode::graph;
       r.eager_ms = graph_timed ? other : r.trimmed_mean_ms;
       r.graph_ms = graph_timed ? r.trimmed_mean_ms : other;
