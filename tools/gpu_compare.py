@@ -220,7 +220,9 @@ def main(argv):
             print(f"gpu_compare: {row['index']:>3} esm {fmt(row['esm_ms'])} / {fmt(row['esm_graph_ms'])} ms, "
                   f"torch {fmt(row['torch_ms'])} / {fmt(row['torch_graph_ms'])} ms  {row['arch']}", flush=True)
 
-    lines = table(rows) + [""] + correlations(rows)
+    first = records[0]
+    lines = [f"# {first.get('precision', '?')} {first.get('layout', 'nchw').upper()} batch {first.get('batch', '?')} "
+             f"(PyTorch in the same layout)"] + table(rows) + [""] + correlations(rows)
     lines.append(f"\n{len(rows)} networks compared, {failures} failures")
     text = "\n".join(lines)
     print(text)
