@@ -135,7 +135,7 @@ export LD_LIBRARY_PATH="$CUDNN_ROOT/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # --- 2. configure and build -------------------------------------------------------------------
 say "stage 2: configure and build $BUILD"
 configure() {
-  cmake -S "$ROOT" -B "$BUILD" -G "$GENERATOR" -DCMAKE_BUILD_TYPE=Release -DESM_GPU_ONLY=ON -DESM_WITH_CUDA=ON \
+  timeout 120 cmake -S "$ROOT" -B "$BUILD" -G "$GENERATOR" -DCMAKE_BUILD_TYPE=Release -DESM_GPU_ONLY=ON -DESM_WITH_CUDA=ON \
     -DCMAKE_CUDA_COMPILER="$NVCC" -DCMAKE_CUDA_ARCHITECTURES="$1" -DESM_CUDNN_ROOT="$CUDNN_ROOT" \
     -DESM_CUDNN_INCLUDE_DIR="$CUDNN_INCLUDE" >>"$OUT/build.log" 2>&1
 }
