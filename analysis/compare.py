@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reproducibility of two esm latency datasets (two runs of the same plan, two machines, two days).
 
-    compare.py A.h5 B.h5 [--label trimmed|normalised] [-o DIR]
+    compare.py A.h5 B.h5 [--label trimmed|normalised|graph|eager] [-o DIR]
 
 Takes the architectures done in both files (matched by arch id), prints the numbers that
 `esm compare` prints (the same names, definitions and layout; relative difference = B / A - 1,
@@ -19,7 +19,7 @@ import agreement  # noqa: E402
 from esm_files import InputError, read_dataset, run_script  # noqa: E402
 from plotting import agreement_axes, output_dir, plain_log_axis, plt, save  # noqa: E402
 
-UNITS = {"trimmed": "ms", "normalised": "× reference"}
+UNITS = {"trimmed": "ms", "normalised": "× reference", "graph": "ms", "eager": "ms"}
 
 
 def plot_histogram(rel, out_dir, title):

@@ -1,4 +1,4 @@
-"""Read-only access to esm's HDF5 files (latency datasets, schema v1; model files, esm-model v1).
+"""Read-only access to esm's HDF5 files (latency datasets, schema v1 to v3; model files, esm-model v1).
 
 An independent reader of the formats that src/dataset/ and src/train/model_file.cpp write (the
 field-by-field contract is docs/dataset.md). Every problem with an input file becomes InputError,
@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 import h5py
 import numpy as np
 
-DATASET_SCHEMA_VERSION = 2  # 2: /drift.threshold; 1 reads too
+DATASET_SCHEMA_VERSION = 3  # 3: /results.eager_ms, graph_ms; 2: /drift.threshold; 1 and 2 read too
 MODEL_FORMAT = "esm-model"
 MODEL_SCHEMA_VERSION = 1
 STATUS_PENDING, STATUS_DONE, STATUS_FAILED = 0, 1, 2  # /results.status
 DRIFT_VERDICTS = {0: "ok", 1: "drift", 2: "remeasured", 3: "gave_up"}
-LABEL_FIELDS = {"trimmed": "trimmed_mean_ms", "normalised": "normalised"}
+LABEL_FIELDS = {"trimmed": "trimmed_mean_ms", "normalised": "normalised", "graph": "graph_ms", "eager": "eager_ms"}
+# a model file's "label" attribute -> the dataset label in ms its predictions compare with (a
+# normalised model predicts ms through its reference, so it compares with the trimmed mean)
+MODEL_LABELS = {"trimmed_mean": "trimmed", "normalised": "trimmed", "graph": "graph", "eager": "eager"}
 
 
 class InputError(Exception):
@@ -92,10 +95,19 @@ class Dataset:
         return self.results["status"] == STATUS_DONE
 
     def label(self, which="trimmed"):
-        """Per-row label ('trimmed' ms or 'normalised'); NaN unless done, finite and positive."""
-        values = self.results[LABEL_FIELDS[which]].astype(float)
+        """Per-row label ('trimmed', 'graph' or 'eager' ms, or 'normalised'); NaN unless done,
+        finite and positive, and NaN throughout for graph/eager in files before schema 3."""
+        name = LABEL_FIELDS[which]
+        if name not in self.results.dtype.names:
+            return np.full(len(self.results), np.nan)
+        values = self.results[name].astype(float)
         usable = self.done & np.isfinite(values) & (values > 0)
         return np.where(usable, values, np.nan)
+
+
+def default_label(ds):
+    """esm train's default (--label auto): 'graph' when a done row has a graph-replay latency."""
+    return "graph" if np.isfinite(ds.label("graph")).any() else "trimmed"
 
 
 def read_dataset(path):

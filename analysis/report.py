@@ -23,8 +23,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from esm_files import (DRIFT_VERDICTS, STATUS_DONE, STATUS_FAILED, STATUS_PENDING, InputError,  # noqa: E402
-                       default_esm, predict, read_dataset, read_model, run_script, text)
+from esm_files import (DRIFT_VERDICTS, MODEL_LABELS, STATUS_DONE, STATUS_FAILED, STATUS_PENDING,  # noqa: E402
+                       InputError, default_esm, default_label, predict, read_dataset, read_model, run_script, text)
 from plotting import agreement_axes, output_dir, plain_log_axis, plt, save  # noqa: E402
 
 ESM_TARGET = 0.95  # ESM's per-bin goal (share within ±10%), the loop's default threshold
@@ -79,7 +79,8 @@ def summary(ds):
 
 
 def plot_latency_by_depth(ds, out_dir):
-    latency = ds.label("trimmed")
+    which = default_label(ds)
+    latency = ds.label(which)
     usable = np.isfinite(latency)
     bins = sorted(set(ds.depth[usable].tolist()))
     groups = [latency[usable & (ds.depth == b)] for b in bins]
@@ -90,13 +91,14 @@ def plot_latency_by_depth(ds, out_dir):
     plain_log_axis(ax.yaxis)
     ax.set_title(f"Latency per depth bin: {os.path.basename(ds.path)} ({int(usable.sum())} done archs)")
     ax.set_xlabel("depth bin (active blocks)")
-    ax.set_ylabel("trimmed mean latency (ms, log scale)")
+    ax.set_ylabel(("graph-replay" if which == "graph" else "trimmed mean") + " latency (ms, log scale)")
     return save(fig, out_dir, "latency_by_depth.png")
 
 
 def plot_predictions(ds, model, tag, esm, out_dir):
     """Measured vs predicted (with the ensemble's spread) and error vs spread; returns (png, within_10)."""
-    measured = ds.label("trimmed")
+    # the label the model was trained on (graph-replay latency for a GPU model of schema 3)
+    measured = ds.label(MODEL_LABELS.get(text(model.attrs.get("label", "trimmed_mean")), "trimmed"))
     usable = np.isfinite(measured)
     archs = ds.text[usable].tolist()
     predicted, spread = predict(esm, model.path, archs)

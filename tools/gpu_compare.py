@@ -3,7 +3,8 @@
 
 Input: esm-gpu-bench's JSON lines (each with the exported IR path, batch, precision and the esm
 plain / CUDA-graph timings). For each network: tools/torch_net.py builds the module (same batch,
-same precision, NCHW); torch.backends.cudnn.benchmark = True (PyTorch's counterpart of esm's
+same precision, and the record's layout: NCHW, or torch.channels_last for esm's `--layout nhwc`);
+torch.backends.cudnn.benchmark = True (PyTorch's counterpart of esm's
 `find`); TF32 is off for fp32 because esm's fp32 is true fp32 (FMA math). Then, as esm-gpu-bench
 does: warm-up of at least --warmup-runs runs and --warmup-ms milliseconds, --runs runs each timed
 with CUDA events, trimmed mean dropping 20% at each end; once eager and once replaying a CUDA graph
@@ -94,7 +95,7 @@ def time_torch(torch, torch_net, record, args):
     ir = torch_net.load_ir(record["json"])
     if ir["input"][0] != record["batch"]:
         raise ValueError(f"IR batch {ir['input'][0]} differs from the record's {record['batch']}")
-    net, x = torch_net.build(ir, "cuda", dtype)
+    net, x = torch_net.build(ir, "cuda", dtype, channels_last=record.get("layout", "nchw") == "nhwc")
     result = {}
     with torch.no_grad():
         y = net(x)
@@ -219,7 +220,9 @@ def main(argv):
             print(f"gpu_compare: {row['index']:>3} esm {fmt(row['esm_ms'])} / {fmt(row['esm_graph_ms'])} ms, "
                   f"torch {fmt(row['torch_ms'])} / {fmt(row['torch_graph_ms'])} ms  {row['arch']}", flush=True)
 
-    lines = table(rows) + [""] + correlations(rows)
+    first = records[0]
+    lines = [f"# {first.get('precision', '?')} {first.get('layout', 'nchw').upper()} batch {first.get('batch', '?')} "
+             f"(PyTorch in the same layout)"] + table(rows) + [""] + correlations(rows)
     lines.append(f"\n{len(rows)} networks compared, {failures} failures")
     text = "\n".join(lines)
     print(text)

@@ -153,12 +153,16 @@ def load_ir(path):
         return json.load(f)
 
 
-def build(ir, device="cuda", dtype=torch.float32):
-    """IRNet in eval mode on `device` in `dtype`, and a random input of the IR's shape."""
+def build(ir, device="cuda", dtype=torch.float32, channels_last=False):
+    """IRNet in eval mode on `device` in `dtype`, and a random input of the IR's shape.
+
+    channels_last: weights and input in torch.channels_last (NHWC), the layout esm's
+    backend.layout = nhwc uses; PyTorch's convolutions then keep their outputs channels-last."""
     if isinstance(ir, str):
         ir = load_ir(ir)
-    net = IRNet(ir).eval().to(device=device, dtype=dtype)
-    x = torch.randn(*ir["input"], device=device, dtype=dtype)
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    net = IRNet(ir).eval().to(device=device, dtype=dtype, memory_format=layout)
+    x = torch.randn(*ir["input"], device=device, dtype=dtype).contiguous(memory_format=layout)
     return net, x
 
 
@@ -172,9 +176,10 @@ def main(argv):
     parser.add_argument("ir", help="IR JSON file (esm describe --json)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--fp16", action="store_true")
+    parser.add_argument("--channels-last", action="store_true", help="NHWC weights and input")
     args = parser.parse_args(argv)
     ir = load_ir(args.ir)
-    net, x = build(ir, args.device, torch.float16 if args.fp16 else torch.float32)
+    net, x = build(ir, args.device, torch.float16 if args.fp16 else torch.float32, args.channels_last)
     with torch.no_grad():
         y = net(x)
     want = expected_output_shape(ir)

@@ -20,6 +20,16 @@ algo_selection parse_algo_selection(std::string_view text) {
   throw usage_error("unknown algorithm selection '" + std::string(text) + "' (find, heuristic)");
 }
 
+std::string_view to_string(tensor_layout l) { return l == tensor_layout::nhwc ? "nhwc" : "nchw"; }
+
+tensor_layout parse_tensor_layout(std::string_view text) {
+  if (text == "nchw") return tensor_layout::nchw;
+  if (text == "nhwc") return tensor_layout::nhwc;
+  throw usage_error("unknown tensor layout '" + std::string(text) + "' (nchw, nhwc)");
+}
+
+std::string_view to_string(launch_mode m) { return m == launch_mode::graph ? "graph" : "eager"; }
+
 std::vector<std::string> available_backends() {
   std::vector<std::string> names;
 #ifdef ESM_HAVE_ONEDNN

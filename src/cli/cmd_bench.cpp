@@ -127,7 +127,8 @@ std::string json_report(const bench_setup& s, const backend::backend& be, const 
      << ", \"description\": " << json_string(exe.description())
      << ", \"precision\": " << json_string(backend::to_string(s.options.prec)) << ", \"threads\": " << s.options.threads
      << ", \"algos\": " << json_string(backend::to_string(s.options.algos))
-     << ", \"cuda_graph\": " << (s.options.cuda_graph ? "true" : "false") << ", \"seed\": " << s.options.seed << '}';
+     << ", \"cuda_graph\": " << (s.options.cuda_graph ? "true" : "false")
+     << ", \"layout\": " << json_string(backend::to_string(s.options.layout)) << ", \"seed\": " << s.options.seed << '}';
   os << ",\n \"policy\": " << json_string(measure::to_text(s.policy))
      << ", \"mode\": " << json_string(measure::to_string(s.policy.mode));
   os << ",\n \"stats\": {\"n\": " << st.n << ", \"trimmed_n\": " << st.trimmed_n
@@ -169,7 +170,7 @@ std::string json_report(const bench_setup& s, const backend::backend& be, const 
 int bench(const args& a) {
   po::options_description opts("esm bench options");
   bench_setup s;
-  std::string precision_text, algos_text, mode_text;
+  std::string precision_text, algos_text, mode_text, layout_text;
   opts.add_options()
       ("arch", po::value(&s.arch_text)->required(), "canonical architecture text (esm sample prints them)")
       ("backend", po::value(&s.backend_name)->default_value("cpu"), "cpu | cudnn | reference")
@@ -183,6 +184,7 @@ int bench(const args& a) {
       ("precision", po::value(&precision_text)->default_value("fp32"), "fp32 | fp16")
       ("algos", po::value(&algos_text)->default_value("find"), "GPU algorithm choice: find | heuristic")
       ("cuda-graph", "GPU: replay the pass from a captured CUDA graph")
+      ("layout", po::value(&layout_text)->default_value("nchw"), "GPU activation layout: nchw | nhwc (fp16 only)")
       ("mode", po::value(&mode_text)->default_value("plain"),
        "plain | normalised (bracket with a fixed reference network, report arch / reference)")
       ("json", "print one JSON object instead of text");
@@ -192,6 +194,7 @@ int bench(const args& a) {
   if (!parse(a, opts, vm,
              "esm bench --arch TEXT [--backend cpu|cudnn|reference] [--batch B] [--reps R] [--warmup-runs W] "
              "[--warmup-ms T] [--threads N] [--precision fp32|fp16] [--algos find|heuristic] [--cuda-graph] "
+             "[--layout nchw|nhwc] "
              "[--mode plain|normalised] [--json]",
              &pos)) {
     return exit_code::ok;
@@ -202,6 +205,10 @@ int bench(const args& a) {
   s.options.prec = backend::parse_precision(precision_text);
   s.options.algos = backend::parse_algo_selection(algos_text);
   s.options.cuda_graph = vm.count("cuda-graph") != 0;
+  s.options.layout = backend::parse_tensor_layout(layout_text);
+  if (s.options.layout == backend::tensor_layout::nhwc && s.options.prec != backend::precision::fp16) {
+    throw usage_error("--layout nhwc needs --precision fp16");
+  }
   s.policy.mode = measure::parse_measure_mode(mode_text);
   if (s.policy.mode == measure::measure_mode::interleaved) {
     throw usage_error("--mode interleaved needs a group of archs; esm bench times one (plain, normalised)");

@@ -26,7 +26,7 @@ namespace {
 /// The label of a result row, or NaN unless the row is done with a positive finite label.
 double usable_label(const dataset::result_row& r, train::label_kind label) {
   if (r.status != static_cast<std::int32_t>(dataset::row_status::done)) return NAN;
-  const double v = label == train::label_kind::normalised ? r.normalised : r.trimmed_mean_ms;
+  const double v = train::label_value(r, label);
   return std::isfinite(v) && v > 0 ? v : NAN;
 }
 
@@ -103,12 +103,12 @@ int compare(const args& a) {
   std::string label, out;
   opts.add_options()
       ("dataset", po::value(&paths)->multitoken(), "the two dataset files A and B (positional)")
-      ("label", po::value(&label)->default_value("trimmed"), "label compared: trimmed (ms) or normalised")
+      ("label", po::value(&label)->default_value("trimmed"), "label compared: trimmed (ms), normalised, graph or eager (ms)")
       ("out", po::value(&out), "write to FILE instead of stdout");
   po::positional_options_description positional;
   positional.add("dataset", -1);
   po::variables_map vm;
-  if (!parse(a, opts, vm, "esm compare A.h5 B.h5 [--label trimmed|normalised]", &positional)) return 0;
+  if (!parse(a, opts, vm, "esm compare A.h5 B.h5 [--label trimmed|normalised|graph|eager]", &positional)) return 0;
   if (paths.size() != 2) {
     throw usage_error("give two dataset files A.h5 B.h5 (got " + std::to_string(paths.size()) + ")");
   }

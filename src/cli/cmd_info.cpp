@@ -80,6 +80,19 @@ std::string report(const std::string& path, const dataset::contents& c, std::siz
   }
   os << '\n';
 
+  // GPU rows of schema 3: how much of an eager pass is the host enqueueing launches.
+  std::vector<double> eager_over_graph;
+  for (const auto& r : c.results) {
+    if (r.status == static_cast<std::int32_t>(row_status::done) && std::isfinite(r.graph_ms) && r.graph_ms > 0 &&
+        std::isfinite(r.eager_ms)) {
+      eager_over_graph.push_back(r.eager_ms / r.graph_ms);
+    }
+  }
+  if (!eager_over_graph.empty()) {
+    os << format("launch modes eager / graph replay: median %.2f over %zu rows (esm train's default label: graph)\n",
+                 median_of(eager_over_graph), eager_over_graph.size());
+  }
+
   os << "\nruns\n";
   for (const auto& run : c.runs) {
     os << format("  %-3d %-20s -> %-20s %-11s %3lld ranks %-7s %6llu rows  HDF5 %.2f s", run.index,

@@ -24,7 +24,7 @@ namespace {
 
 constexpr const char* usage_line =
     "mpirun -n RANKS esm train --dataset DATASET.h5 --out MODEL.h5 [--encoding fcc] [--kinds ridge,mlp,xgboost] "
-    "[--folds 5] [--members 5] [--seed 0] [--label trimmed|normalised]";
+    "[--folds 5] [--members 5] [--seed 0] [--label auto|trimmed|normalised|graph|eager]";
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -120,7 +120,9 @@ int train(const args& a) {
       ("folds", po::value(&folds)->default_value(5), "cross-validation folds (stratified by depth bin)")
       ("members", po::value(&members)->default_value(5), "ensemble members per kind")
       ("seed", po::value(&seed)->default_value(0), "seed of folds and fits (same seed: same numbers on any rank count)")
-      ("label", po::value(&label)->default_value("trimmed"), "trimmed | normalised (reference-normalised latency)")
+      ("label", po::value(&label)->default_value("auto"),
+       "auto (graph on a GPU dataset with graph-replay latencies, else trimmed) | trimmed | normalised "
+       "(reference-normalised latency) | graph | eager")
       ("lut", po::value(&lut_dir), "lookup-table directory (OFA YAML layout) for the lut encoding")
       ("blend", po::value(&blend)->default_value("stacked"), "final model's kind weights: stacked (fitted on CV predictions) | equal");
   for (const auto& arg : a) {
@@ -148,12 +150,13 @@ int train(const args& a) {
       cv.validate();
       if (blend != "stacked" && blend != "equal") throw usage_error("unknown --blend '" + blend + "' (stacked, equal)");
       spec = features::encoding_spec::parse(encoding);
-      const auto kind = train::parse_label(label);
+      if (label != "auto") (void)train::parse_label(label);  // a bad --label is refused before reading
       if (spec.kind == features::encoding_kind::lut) {
         if (lut_dir.empty()) throw usage_error("--encoding lut needs --lut DIR");
         lut = std::make_unique<features::lut_table>(features::lut_table::load_ofa_yaml_dir(lut_dir));
       }
-      data = train::load_training_data(dataset::read(dataset_path), kind);
+      const auto contents = dataset::read(dataset_path);
+      data = train::load_training_data(contents, train::resolve_label(label, contents));
       if (data.y.size() < cv.folds) {
         throw usage_error("dataset has " + std::to_string(data.y.size()) + " usable rows, fewer than --folds " +
                           std::to_string(cv.folds));

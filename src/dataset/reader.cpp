@@ -140,7 +140,10 @@ contents read_contents(const std::string& path, bool with_samples) {
       e.params = params.at(i);
     }
   }
-  c.results = read_table<result_row>(root, names::results, types::result_row().get());
+  c.results = read_table<result_row>(root, names::results, types::result_row(c.schema_version).get());
+  if (c.schema_version < 3) {
+    for (auto& r : c.results) r.eager_ms = r.graph_ms = std::numeric_limits<double>::quiet_NaN();
+  }
   require(c.results.size() == c.archs.size(), "/results and /archs disagree on the number of archs");
   require(p.max_samples >= 0, "negative max_samples");
   if (with_samples) {

@@ -30,7 +30,7 @@ result_row pending_row() {
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();
   result_row r{};
   r.trimmed_mean_ms = r.median_ms = r.mean_ms = r.std_ms = r.min_ms = r.max_ms = r.p10_ms = r.p90_ms = nan;
-  r.reference_ms = r.normalised = r.start_unix_s = r.end_unix_s = nan;
+  r.reference_ms = r.normalised = r.start_unix_s = r.end_unix_s = r.eager_ms = r.graph_ms = nan;
   r.status = static_cast<std::int32_t>(row_status::pending);
   r.run = r.rank = r.device = -1;
   r.error_code = static_cast<std::int32_t>(error_code::none);

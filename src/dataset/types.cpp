@@ -35,7 +35,7 @@ h5::datatype compound(std::size_t size) {
 
 }  // namespace
 
-h5::datatype result_row() {
+h5::datatype result_row(std::int64_t schema) {
   using row = dataset::result_row;
   auto t = compound(sizeof(row));
   const auto status = enum_type({row_status::pending, row_status::done, row_status::failed});
@@ -62,6 +62,10 @@ h5::datatype result_row() {
   ESM_MEMBER(t, row, remeasures, H5T_STD_I32LE);
   ESM_MEMBER(t, row, error_code, error.get());
   ESM_STRING_MEMBER(t, row, error_message);
+  if (schema >= 3) {
+    ESM_MEMBER(t, row, eager_ms, H5T_IEEE_F64LE);
+    ESM_MEMBER(t, row, graph_ms, H5T_IEEE_F64LE);
+  }
   return t;
 }
 

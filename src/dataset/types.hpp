@@ -9,7 +9,8 @@
 
 namespace esm::dataset::types {
 
-[[nodiscard]] h5::datatype result_row();
+/// `schema` before 3 leaves out eager_ms and graph_ms, which older files lack (a reader fills them with NaN).
+[[nodiscard]] h5::datatype result_row(std::int64_t schema = dataset::schema_version);
 /// `schema` 1 leaves out the threshold member, which version 1 files lack.
 [[nodiscard]] h5::datatype drift_row(std::int64_t schema = dataset::schema_version);
 [[nodiscard]] h5::datatype algo_row();

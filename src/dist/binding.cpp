@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -25,6 +24,14 @@ int choose_device(int visible_devices, int local_rank, int local_size, bool allo
   if (allow_sharing) return local_rank % visible_devices;
   throw usage_error(std::to_string(local_size) + " ranks on this host but only " + std::to_string(visible_devices) +
                     " GPUs visible: start fewer ranks per node or set backend.share_devices = true");
+}
+
+backend::device_identity select_gpu(const backend::device_query& query, int local_rank, int local_size,
+                                    bool allow_sharing) {
+  const int ordinal = choose_device(query.count(), local_rank, local_size, allow_sharing);
+  auto id = query.select(ordinal);
+  if (id.uuid.empty()) throw error("CUDA device " + std::to_string(ordinal) + " reported no UUID");
+  return id;
 }
 
 std::optional<std::string> find_shared_device(const std::vector<binding>& all) {
@@ -49,8 +56,11 @@ std::string rank_table(const std::vector<binding>& all) {
                   b.local_rank, b.local_size);
     text += line;
     if (b.device >= 0) {
-      std::snprintf(line, sizeof line, "device %2d [%s] %s %s\n", b.device, b.pci_bus_id.c_str(),
-                    b.device_name.c_str(), b.uuid.c_str());
+      const std::string seen = b.node_gpus >= 0 ? std::to_string(b.visible_devices) + " of " +
+                                                      std::to_string(b.node_gpus) + " on the node"
+                                                : std::to_string(b.visible_devices) + " visible";
+      std::snprintf(line, sizeof line, "device %2d [%s] %s %s%s (%s)\n", b.device, b.pci_bus_id.c_str(),
+                    b.device_name.c_str(), b.uuid.c_str(), b.mig ? " MIG" : "", seen.c_str());
     } else {
       std::snprintf(line, sizeof line, "cpu threads %d cpus %s\n", b.threads, b.cpus.empty() ? "(not pinned)" : b.cpus.c_str());
     }
@@ -172,11 +182,10 @@ std::string field(const std::string& text, const std::string& key) {
 
 }  // namespace
 
-std::vector<device_info> visible_gpus() {
-  // /proc/driver/nvidia/gpus/<bus id>/information: "Model:", "GPU UUID:", "Bus Location:".
+std::vector<device_info> driver_gpus(const std::filesystem::path& root) {
+  // <root>/<bus id>/information: "Model:", "GPU UUID:", "Bus Location:".
   std::vector<device_info> all;
   std::error_code ec;
-  const std::filesystem::path root("/proc/driver/nvidia/gpus");
   if (!std::filesystem::is_directory(root, ec)) return all;
   for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
     std::ifstream in(entry.path() / "information");
@@ -188,24 +197,7 @@ std::vector<device_info> visible_gpus() {
     if (!d.uuid.empty()) all.push_back(std::move(d));
   }
   std::sort(all.begin(), all.end(), [](const device_info& a, const device_info& b) { return a.pci_bus_id < b.pci_bus_id; });
-  std::vector<device_info> visible;
-  if (const char* env = std::getenv("CUDA_VISIBLE_DEVICES")) {
-    std::istringstream in(env);
-    std::string item;
-    while (std::getline(in, item, ',')) {
-      if (item.empty()) break;
-      const auto match = std::find_if(all.begin(), all.end(), [&](const device_info& d) {
-        return d.uuid.rfind(item, 0) == 0 || (item.find_first_not_of("0123456789") == std::string::npos &&
-                                              std::stoul(item) < all.size() && &d == &all[std::stoul(item)]);
-      });
-      if (match == all.end()) break;  // CUDA stops at the first invalid entry
-      visible.push_back(*match);
-    }
-  } else {
-    visible = all;
-  }
-  for (std::size_t i = 0; i < visible.size(); ++i) visible[i].index = static_cast<int>(i);
-  return visible;
+  return all;
 }
 
 }  // namespace esm::dist

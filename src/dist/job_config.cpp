@@ -74,7 +74,9 @@ std::vector<key> keys() {
       {"backend.threads", "0", "CPU threads per rank (0: the rank's share of the node's cores)"},
       {"backend.algos", std::string(backend::to_string(c.algos)), "GPU algorithm choice: find | heuristic"},
       {"backend.workspace_mb", std::to_string(c.workspace_limit_bytes >> 20), "GPU workspace limit per layer, MiB"},
-      {"backend.cuda_graph", c.cuda_graph ? "true" : "false", "replay each pass from a CUDA graph"},
+      {"backend.cuda_graph", c.cuda_graph ? "true" : "false",
+       "time CUDA graph replays (true) or per-layer launches (false); rows record both (schema 3)"},
+      {"backend.layout", std::string(backend::to_string(c.layout)), "GPU activation layout: nchw | nhwc (fp16 only)"},
       {"backend.share_devices", "false", "allow several ranks per GPU (timings disturb each other)"},
       {"output.path", "", "dataset file (.h5); --output overrides"},
       {"run.partition", "lpt", "lpt (static, by MACs) | dynamic (shared counter)"},
@@ -336,6 +338,10 @@ job_config resolve_job(const po::variables_map& vm) {
   j.compile.algos = r.parsed("backend.algos", [](const std::string& v) { return backend::parse_algo_selection(v); });
   j.compile.workspace_limit_bytes = static_cast<std::size_t>(r.integer("backend.workspace_mb", 0)) << 20;
   j.compile.cuda_graph = r.boolean("backend.cuda_graph");
+  j.compile.layout = r.parsed("backend.layout", [](const std::string& v) { return backend::parse_tensor_layout(v); });
+  if (j.compile.layout == backend::tensor_layout::nhwc && j.compile.prec != backend::precision::fp16) {
+    throw usage_error("backend.layout: nhwc is offered for precision fp16 only (tensor cores); use nchw for fp32");
+  }
   j.share_devices = r.boolean("backend.share_devices");
 
   j.output = r.text("output.path");

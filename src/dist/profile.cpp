@@ -24,6 +24,7 @@
 #include "esm/dataset/run_lock.hpp"
 #include "esm/dist/binding.hpp"
 #include "esm/measure/batch.hpp"
+#include "esm/measure/statistics.hpp"
 #include "esm/space/space.hpp"
 
 namespace esm::dist {
@@ -111,6 +112,10 @@ template <class Io, class S>
 void transfer(Io& io, S& b) requires std::is_same_v<std::remove_const_t<S>, binding> {
   io(b.rank), io(b.local_rank), io(b.local_size), io(b.pid), io(b.host), io(b.device), io(b.device_name);
   io(b.uuid), io(b.pci_bus_id), io(b.threads), io(b.cpus);
+  auto mig = static_cast<std::uint8_t>(b.mig);
+  io(mig);
+  if constexpr (!std::is_const_v<S>) b.mig = mig != 0;
+  io(b.visible_devices), io(b.node_gpus);
 }
 
 template <class T>
@@ -216,6 +221,10 @@ struct round_output {
 void measure_chunk(const std::vector<std::uint64_t>& rows, const context& ctx, round_output& out) {
   std::vector<std::optional<failure>> failures(rows.size());
   std::vector<std::vector<backend::layer_algo>> algos(rows.size());
+  // GPU: after each timed pass, one pass in the other launch mode (graph replay beside eager
+  // launches, or the reverse), so both are timed under the same conditions; see docs/measurement.md.
+  std::vector<std::vector<double>> other_ms(rows.size());
+  std::vector<backend::launch_mode> modes(rows.size(), backend::launch_mode::eager);
 
   // A failing arch must not end the chunk: its workload is replaced by a constant one and the
   // failure recorded, so the batch driver (and the drift guard's windows) carry on unchanged.
@@ -223,17 +232,22 @@ void measure_chunk(const std::vector<std::uint64_t>& rows, const context& ctx, r
     if (stop_level.load() >= 1) throw stop_requested();
     if (ctx.tick) ctx.tick();
     failures[i].reset();
+    other_ms[i].clear();
     auto* failed = &failures[i];
+    auto* other = &other_ms[i];
     try {
       const auto& entry = ctx.plan.at(rows[i]);
       const auto net = ctx.sp.build(ctx.sp.parse(entry.text), ctx.job.batch);
       std::shared_ptr<backend::executable> exe = ctx.be.compile(net, ctx.compile);
       algos[i] = exe->algorithms();
-      return [exe, failed]() -> double {
+      modes[i] = exe->timed_mode();
+      return [exe, failed, other]() -> double {
         if (stop_level.load() >= 2) throw stop_requested();
         if (*failed) return 1.0;
         try {
-          return exe->timed_run_ms();
+          const double ms = exe->timed_run_ms();
+          if (const auto other_mode_ms = exe->timed_other_mode_ms()) other->push_back(*other_mode_ms);
+          return ms;
         } catch (const std::exception& e) {
           *failed = classify(e, dataset::error_code::run_failed);
           return 1.0;
@@ -272,6 +286,12 @@ void measure_chunk(const std::vector<std::uint64_t>& rows, const context& ctx, r
       r.p90_ms = m.stats.p90_ms;
       r.reference_ms = m.reference_ms;
       r.normalised = m.normalised;
+      // NaN without other-mode passes (CPU backends, a GPU pass that could not be captured)
+      const double other = measure::trimmed_mean_after(other_ms[i], static_cast<std::size_t>(std::max(m.warmup_runs, 0)),
+                                                       ctx.job.measure.trim_fraction);
+      const bool graph_timed = modes[i] == backend::launch_mode::graph;
+      r.eager_ms = graph_timed ? other : r.trimmed_mean_ms;
+      r.graph_ms = graph_timed ? r.trimmed_mean_ms : other;
       r.n = static_cast<std::int32_t>(m.samples_ms.size());
       r.remeasures = m.remeasure_count;
       const auto kept = std::min<std::size_t>(m.samples_ms.size(), static_cast<std::size_t>(ctx.max_samples));
@@ -457,8 +477,8 @@ start_state decide_start(const communicator& world, const profile_request& req, 
 /// Collective. Binds this rank to its GPU, or pins it to its share of the node's CPUs, sets
 /// `compile` accordingly, and refuses two ranks of one host on one GPU. `table`: on rank 0, the
 /// rank table and any note, to print.
-binding bind_rank(const communicator& world, const job_config& job, backend::compile_options& compile,
-                  std::string& table) {
+binding bind_rank(const communicator& world, const job_config& job, const backend::backend& be,
+                  backend::compile_options& compile, std::string& table) {
   const communicator node = world.split_shared();
   const auto masks = all_gather(node, cpu_list_text(current_cpus()));
   binding mine;
@@ -469,14 +489,17 @@ binding bind_rank(const communicator& world, const job_config& job, backend::com
     mine.local_size = node.size();
     mine.pid = static_cast<long>(::getpid());
     mine.host = dataset::host_name();
-    if (job.backend == "cudnn") {
-      const auto gpus = visible_gpus();
-      const int d = choose_device(static_cast<int>(gpus.size()), node.rank(), node.size(), job.share_devices);
-      const auto& gpu = gpus[static_cast<std::size_t>(d)];
-      mine.device = compile.device = d;
-      mine.device_name = gpu.name;
-      mine.uuid = gpu.uuid;
-      mine.pci_bus_id = gpu.pci_bus_id;
+    if (const auto query = be.devices()) {
+      const auto id = select_gpu(*query, node.rank(), node.size(), job.share_devices);
+      mine.device = compile.device = id.ordinal;
+      compile.both_launch_modes = true;  // every GPU row records eager and graph-replay latency
+      mine.device_name = id.name;
+      mine.uuid = id.uuid;
+      mine.pci_bus_id = id.pci_bus_id;
+      mine.mig = id.mig;
+      mine.visible_devices = query->count();
+      const auto listed = driver_gpus();
+      mine.node_gpus = listed.empty() ? -1 : static_cast<int>(listed.size());
       return;
     }
     std::vector<std::vector<int>> allowed;
@@ -697,7 +720,7 @@ int run_profile(const communicator& world, const profile_request& req) {
 
   backend::compile_options compile = job.compile;
   std::string table;
-  const binding mine = bind_rank(world, job, compile, table);
+  const binding mine = bind_rank(world, job, *be, compile, table);
 
   // The reference network, compiled once per rank when the policy uses it.
   const auto& sp = space::find_space(job.space);

@@ -195,6 +195,11 @@ loop_state inspect(const loop_request& req) {
     return s;
   }
   const auto c = dataset::read(path);
+  if (c.schema_version != dataset::schema_version) {
+    throw usage_error("'" + path + "' has dataset schema version " + std::to_string(c.schema_version) +
+                      ": --resume grows only version " + std::to_string(dataset::schema_version) +
+                      " files; run the loop into a new output");
+  }
   for (const auto& r : c.results) s.pending = s.pending || r.status != static_cast<std::int32_t>(dataset::row_status::done);
   const auto t = dataset::read_loop(path);
   if (!t.rows.empty() && t.config != req.loop.text) {
@@ -364,7 +369,7 @@ int run_loop(const dist::communicator& world, const loop_request& req) {
     dist::all_or_none(world, [&] {
       const auto contents = dataset::read(job.output);
       samples = contents.archs.size();
-      data = train::load_training_data(contents, train::label_kind::trimmed_mean);
+      data = train::load_training_data(contents, train::default_label(contents));
       if (data.y.size() < cv.folds) {
         throw usage_error("only " + std::to_string(data.y.size()) + " usable rows, fewer than loop.folds");
       }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -54,6 +55,11 @@ double trimmed_mean(std::span<const double> samples, double trim_fraction) {
   std::vector<double> sorted(samples.begin(), samples.end());
   std::sort(sorted.begin(), sorted.end());
   return mean_of(kept_part(sorted, trim_fraction));
+}
+
+double trimmed_mean_after(std::span<const double> samples, std::size_t skip, double trim_fraction) {
+  if (samples.size() <= skip) return std::numeric_limits<double>::quiet_NaN();
+  return trimmed_mean(samples.subspan(skip), trim_fraction);
 }
 
 summary summarize(std::span<const double> samples_ms, double trim_fraction) {

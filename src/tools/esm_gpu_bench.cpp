@@ -35,6 +35,7 @@ options:
   --archs FILE          architectures to time
   --batch N             batch size (default 1)
   --precision P         fp32 | fp16 (default fp32)
+  --layout L            nchw | nhwc (channels-last, fp16 only; default nchw)
   --algos A             find | heuristic (default find)
   --device N            CUDA device (default 0)
   --workspace-mib N     cuDNN workspace limit per convolution in MiB (default 256)
@@ -46,7 +47,7 @@ options:
   --time-budget-s S     start no further architecture after S seconds (default: no limit)
   --help                this text
 
-Each line: index, arch, space, batch, precision, algos, macs, params, json (the exported path or
+Each line: index, arch, space, batch, precision, layout, algos, macs, params, json (the exported path or
 null) and per mode {trimmed_mean_ms, median_ms, min_ms, runs, warmup_runs, compile_s} or
 {error}; a line with a top-level error could not build the network. Exit status 0 when every
 architecture was timed in every mode, 1 otherwise, 2 for bad options.
@@ -103,6 +104,8 @@ bool parse(int argc, char** argv, options& o) {
       o.batch = to_int(name, value, 1);
     } else if (name == "--precision") {
       o.compile.prec = be::parse_precision(value);
+    } else if (name == "--layout") {
+      o.compile.layout = be::parse_tensor_layout(value);
     } else if (name == "--algos") {
       o.compile.algos = be::parse_algo_selection(value);
     } else if (name == "--device") {
@@ -132,6 +135,9 @@ bool parse(int argc, char** argv, options& o) {
     }
   }
   if (o.archs_file.empty()) throw esm::usage_error("--archs FILE is required (see --help)");
+  if (o.compile.layout == be::tensor_layout::nhwc && o.compile.prec != be::precision::fp16) {
+    throw esm::usage_error("--layout nhwc needs --precision fp16");
+  }
   return true;
 }
 
@@ -235,7 +241,8 @@ int bench(const options& o) {
         json_path = json_string(path);
       }
       line += ", \"space\": " + json_string(a.space) + ", \"batch\": " + std::to_string(o.batch) +
-              ", \"precision\": \"" + std::string(be::to_string(o.compile.prec)) + "\", \"algos\": \"" +
+              ", \"precision\": \"" + std::string(be::to_string(o.compile.prec)) + "\", \"layout\": \"" +
+              std::string(be::to_string(o.compile.layout)) + "\", \"algos\": \"" +
               std::string(be::to_string(o.compile.algos)) + "\", \"macs\": " + std::to_string(net.total_macs()) +
               ", \"params\": " + std::to_string(net.total_params()) + ", \"json\": " + json_path;
       for (const bool graph : o.graph_modes) {

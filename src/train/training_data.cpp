@@ -15,10 +15,43 @@ namespace esm::train {
 label_kind parse_label(std::string_view text) {
   if (text == "trimmed" || text == "trimmed_mean") return label_kind::trimmed_mean;
   if (text == "normalised" || text == "normalized") return label_kind::normalised;
-  throw usage_error("unknown label '" + std::string(text) + "' (trimmed, normalised)");
+  if (text == "graph" || text == "graph_ms") return label_kind::graph;
+  if (text == "eager" || text == "eager_ms") return label_kind::eager;
+  throw usage_error("unknown label '" + std::string(text) + "' (auto, trimmed, normalised, graph, eager)");
 }
 
-std::string_view to_string(label_kind k) { return k == label_kind::normalised ? "normalised" : "trimmed_mean"; }
+std::string_view to_string(label_kind k) {
+  switch (k) {
+    case label_kind::trimmed_mean: return "trimmed_mean";
+    case label_kind::normalised: return "normalised";
+    case label_kind::graph: return "graph";
+    case label_kind::eager: return "eager";
+  }
+  return "unknown";
+}
+
+label_kind default_label(const dataset::contents& c) {
+  for (const auto& r : c.results) {
+    if (r.status == static_cast<std::int32_t>(dataset::row_status::done) && std::isfinite(r.graph_ms)) {
+      return label_kind::graph;
+    }
+  }
+  return label_kind::trimmed_mean;
+}
+
+label_kind resolve_label(std::string_view text, const dataset::contents& c) {
+  return text == "auto" ? default_label(c) : parse_label(text);
+}
+
+double label_value(const dataset::result_row& r, label_kind k) {
+  switch (k) {
+    case label_kind::trimmed_mean: return r.trimmed_mean_ms;
+    case label_kind::normalised: return r.normalised;
+    case label_kind::graph: return r.graph_ms;
+    case label_kind::eager: return r.eager_ms;
+  }
+  return std::nan("");
+}
 
 namespace {
 
@@ -56,6 +89,10 @@ std::string content_hash(const dataset::contents& c) {
     bytes.append(reinterpret_cast<const char*>(&r.status), sizeof r.status);
     bytes.append(reinterpret_cast<const char*>(&r.trimmed_mean_ms), sizeof r.trimmed_mean_ms);
     bytes.append(reinterpret_cast<const char*>(&r.reference_ms), sizeof r.reference_ms);
+    if (c.schema_version >= 3) {  // older files keep the hash their models recorded
+      bytes.append(reinterpret_cast<const char*>(&r.eager_ms), sizeof r.eager_ms);
+      bytes.append(reinterpret_cast<const char*>(&r.graph_ms), sizeof r.graph_ms);
+    }
   }
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a64(bytes.data(), bytes.size())));
@@ -87,11 +124,11 @@ training_data load_training_data(const dataset::contents& c, label_kind label) {
     // baseline: its milliseconds are off by that change. Its normalised labels divide by the
     // reference timed with them (bracketing or interleaved bursts), which cancels the change, so
     // they stay.
-    if (label == label_kind::trimmed_mean && drift.count(i)) {
+    if (label != label_kind::normalised && drift.count(i)) {
       ++t.excluded.drift_unresolved;
       continue;
     }
-    const double y = label == label_kind::normalised ? r.normalised : r.trimmed_mean_ms;
+    const double y = label_value(r, label);
     if (!std::isfinite(y) || y <= 0) {
       ++t.excluded.invalid_label;
       continue;

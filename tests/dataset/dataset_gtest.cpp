@@ -170,7 +170,10 @@ TEST_F(DatasetFile, RoundTripThroughWriterReaderAndH5dump) {
     failed.error_code = static_cast<std::int32_t>(error_code::compile_failed);
     failed.run = failed.rank = 0;
     set_text(failed.error_message, "no kernel for this shape");
-    b.results = {failed, done_row(plan_[0].id, 10)};
+    auto gpu_row = done_row(plan_[0].id, 10);
+    gpu_row.graph_ms = 10;  // graph replay timed, eager launches beside it
+    gpu_row.eager_ms = 14.5;
+    b.results = {failed, gpu_row};
     b.samples = {{}, {9.5f, 10.0f, 10.5f}};
     drift_row d{};
     d.time_unix_s = 1.5e9;
@@ -201,6 +204,10 @@ TEST_F(DatasetFile, RoundTripThroughWriterReaderAndH5dump) {
   EXPECT_DOUBLE_EQ(c.results[0].trimmed_mean_ms, 10);
   EXPECT_DOUBLE_EQ(c.results[0].p90_ms, 10.75);
   EXPECT_EQ(c.results[0].remeasures, 1);
+  EXPECT_DOUBLE_EQ(c.results[0].graph_ms, 10);
+  EXPECT_DOUBLE_EQ(c.results[0].eager_ms, 14.5);
+  EXPECT_TRUE(std::isnan(c.results[1].graph_ms) && std::isnan(c.results[1].eager_ms));  // pending
+  EXPECT_TRUE(std::isnan(c.results[2].graph_ms));                                          // failed
   EXPECT_EQ(c.results[1].status, static_cast<std::int32_t>(row_status::pending));
   EXPECT_EQ(c.results[2].status, static_cast<std::int32_t>(row_status::failed));
   EXPECT_EQ(get_text(c.results[2].error_message), "no kernel for this shape");
@@ -232,6 +239,8 @@ TEST_F(DatasetFile, RoundTripThroughWriterReaderAndH5dump) {
   EXPECT_NE(results.find("compile_failed"), std::string::npos) << results;
   EXPECT_NE(results.find("\"no kernel for this shape\""), std::string::npos);
   EXPECT_NE(results.find("pending"), std::string::npos);
+  EXPECT_NE(results.find("eager_ms"), std::string::npos) << results;
+  EXPECT_NE(results.find("14.5"), std::string::npos) << results;
   EXPECT_NE(results.find("done"), std::string::npos);
   const auto samples = run_command(h5dump + " -d /samples -s 0,0 -c 1,4 " + path_);
   EXPECT_NE(samples.find("9.5, 10, 10.5, nan"), std::string::npos) << samples;
@@ -296,6 +305,10 @@ TEST(DatasetSchema, VersionOneFilesReadWithoutTheDriftThreshold) {
   EXPECT_EQ(c.drift[1].verdict, static_cast<std::int32_t>(measure::drift_verdict::ok));
   EXPECT_EQ(c.drift[1].window, 3);
   for (const auto& d : c.drift) EXPECT_TRUE(std::isnan(d.threshold));
+  // Before version 3 rows have no launch-mode latencies: NaN, not zeros or garbage.
+  ASSERT_EQ(c.results.size(), 6u);
+  for (const auto& r : c.results) EXPECT_TRUE(std::isnan(r.eager_ms) && std::isnan(r.graph_ms));
+  EXPECT_TRUE(std::isfinite(c.results[0].trimmed_mean_ms));
 }
 
 TEST(Hdf5Errors, CarryTheCallAndTheWalkedStack) {

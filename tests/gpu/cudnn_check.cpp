@@ -4,19 +4,24 @@
 //  1. On any machine: the backend's execution plan (buffer placement, concat slices, residual
 //     folding) is executed on the CPU, step by step, with the reference executor computing each
 //     step, and compared with reference_forward. Every buffer element must be written exactly once.
+//     Again with the NHWC addresses of the same placement (backend.layout = nhwc).
 //  2. With a CUDA device: every op kind in a tiny network, and one small network per space, at
-//     batch 1 and 2, in fp32 and fp16, with `find` and `heuristic` algorithm selection, plain and
-//     CUDA-graph execution. Error = max |out - ref| / max |ref|; tolerance 1e-3 for fp32 and 1e-2
+//     batch 1 and 2, in fp32 and fp16 (NCHW, and NHWC for fp16), with `find` and `heuristic`
+//     algorithm selection, plain and CUDA-graph execution, each also run in its other launch mode. Error = max |out - ref| / max |ref|; tolerance 1e-3 for fp32 and 1e-2
 //     for fp16 (see fp16_storage_bound).
 // One line per case; exit 1 on any failure, 77 ("SKIP: no CUDA device") without a device after
-// part 1 passed.
+// part 1 passed. `--budget-s S` (tools/gpu-check.sh): no case starts after S seconds; the summary
+// line then counts the cases not run, and the exit code is 1 (an incomplete check is no pass).
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +50,7 @@ struct variant {
   be::algo_selection algos = be::algo_selection::find;
   bool graph = false;
   std::size_t workspace_bytes = std::size_t{256} << 20;
+  be::tensor_layout layout = be::tensor_layout::nchw;
 };
 
 // fp16: the backend stores every tensor (input, weights, each step's output) in binary16 and
@@ -226,6 +232,9 @@ std::vector<variant> all_variants() {
   }
   v.push_back({be::precision::fp32, be::algo_selection::find, false, 0});  // zero-workspace algorithms
   v.push_back({be::precision::fp16, be::algo_selection::heuristic, true, 0});
+  // channels-last fp16 (backend.layout = nhwc)
+  v.push_back({be::precision::fp16, be::algo_selection::find, true, std::size_t{256} << 20, be::tensor_layout::nhwc});
+  v.push_back({be::precision::fp16, be::algo_selection::heuristic, false, std::size_t{256} << 20, be::tensor_layout::nhwc});
   return v;
 }
 
@@ -234,7 +243,8 @@ std::vector<variant> pairwise_variants() {
   return {{be::precision::fp32, be::algo_selection::find, false},
           {be::precision::fp32, be::algo_selection::heuristic, true},
           {be::precision::fp16, be::algo_selection::find, true},
-          {be::precision::fp16, be::algo_selection::heuristic, false}};
+          {be::precision::fp16, be::algo_selection::heuristic, false},
+          {be::precision::fp16, be::algo_selection::find, true, std::size_t{256} << 20, be::tensor_layout::nhwc}};
 }
 
 std::vector<test_net> make_test_nets() {
@@ -330,8 +340,10 @@ class plan_emulator {
   /// `half_storage`: every buffer holds binary16 values (the input, each step's output), each step
   /// computes exactly from them, like the fp16 backend with fp32 accumulation. The parameters
   /// are the caller's (round them with to_half for that emulation).
-  explicit plan_emulator(const cu::execution_plan& plan, bool half_storage = false)
-      : plan_(plan), half_(half_storage) {
+  /// `nhwc`: buffers hold channels-last data at the backend's NHWC addresses (tensor_view's
+  /// nhwc_offset and buffer_channels), the input reordered by to_channels_last as the backend does.
+  explicit plan_emulator(const cu::execution_plan& plan, bool half_storage = false, bool nhwc = false)
+      : plan_(plan), half_(half_storage), nhwc_(nhwc) {
     for (const auto& shape : plan.buffers) {
       const auto size = static_cast<std::size_t>(shape.elements());
       data_.emplace_back(size, std::numeric_limits<double>::quiet_NaN());
@@ -342,7 +354,9 @@ class plan_emulator {
   std::vector<double> run(const esm::net::network& net, const std::vector<be::layer_parameters>& params,
                           const std::vector<float>& input) {
     const auto in_buffer = static_cast<std::size_t>(plan_.input_buffer);
-    std::transform(input.begin(), input.end(), data_[in_buffer].begin(),
+    const esm::net::shape4& in = plan_.buffers[in_buffer];
+    const std::vector<float> stored = nhwc_ ? cu::to_channels_last(input, in.n, in.c, in.h, in.w) : input;
+    std::transform(stored.begin(), stored.end(), data_[in_buffer].begin(),
                    [&](float v) { return half_ ? to_half(v) : static_cast<double>(v); });
     std::fill(writes_[in_buffer].begin(), writes_[in_buffer].end(), 1);
     for (const cu::step& s : plan_.steps) {
@@ -399,7 +413,8 @@ class plan_emulator {
     for (std::int64_t n = 0; n < s.n; ++n) {
       for (std::int64_t c = 0; c < s.c; ++c) {
         for (std::int64_t p = 0; p < plane; ++p) {
-          const std::int64_t at = v.offset + n * v.batch_stride + c * plane + p;
+          const std::int64_t at = nhwc_ ? v.nhwc_offset() + (n * plane + p) * v.buffer_channels + c
+                                        : v.offset + n * v.batch_stride + c * plane + p;
           if (at < 0 || at >= size) throw esm::error("view reaches outside its buffer");
           f(static_cast<std::size_t>((n * s.c + c) * plane + p), static_cast<std::size_t>(at));
         }
@@ -425,6 +440,7 @@ class plan_emulator {
 
   const cu::execution_plan& plan_;
   bool half_;
+  bool nhwc_;
   std::vector<std::vector<double>> data_;
   std::vector<std::vector<int>> writes_;
 };
@@ -447,7 +463,12 @@ bool check_plan(test_net& t) {
     const bool half_pass = half_err <= fp16_storage_bound;
     std::printf("%s  plan on CPU, fp16 storage         %-28s err %.2e  (bound %.1e: fp16 rounding alone)\n",
                 half_pass ? "PASS" : "FAIL", t.label.c_str(), half_err, fp16_storage_bound);
-    return pass && half_pass;
+    const double nhwc_err =
+        relative_error(plan_emulator(plan, /*half_storage=*/false, /*nhwc=*/true).run(t.net, params, input), t.reference);
+    const bool nhwc_pass = nhwc_err <= 1e-5;
+    std::printf("%s  plan on CPU, NHWC placement       %-28s err %.2e\n", nhwc_pass ? "PASS" : "FAIL", t.label.c_str(),
+                nhwc_err);
+    return pass && half_pass && nhwc_pass;
   } catch (const std::exception& e) {
     std::printf("FAIL  plan on CPU                       %-28s %s\n", t.label.c_str(), e.what());
     return false;
@@ -459,31 +480,43 @@ bool check_plan(test_net& t) {
 
 bool check_on_device(const be::backend& cudnn, const test_net& t, const variant& v) {
   const double tolerance = v.prec == be::precision::fp32 ? fp32_tolerance : fp16_tolerance;
-  char mode[64];
-  std::snprintf(mode, sizeof mode, "%s %-9s %-5s ws=%zuMiB", std::string(be::to_string(v.prec)).c_str(),
-                std::string(be::to_string(v.algos)).c_str(), v.graph ? "graph" : "plain", v.workspace_bytes >> 20);
+  char mode[80];
+  std::snprintf(mode, sizeof mode, "%s %s %-9s %-5s ws=%zuMiB", std::string(be::to_string(v.prec)).c_str(),
+                std::string(be::to_string(v.layout)).c_str(), std::string(be::to_string(v.algos)).c_str(),
+                v.graph ? "graph" : "plain", v.workspace_bytes >> 20);
   try {
     be::compile_options options;
     options.prec = v.prec;
     options.seed = seed;
     options.algos = v.algos;
     options.cuda_graph = v.graph;
+    options.both_launch_modes = true;
     options.workspace_limit_bytes = v.workspace_bytes;
+    options.layout = v.layout;
     const auto exe = cudnn.compile(t.net, options);
     exe->run();
     const std::vector<float> first = exe->output();
     const double ms = exe->timed_run_ms();
     const std::vector<float> second = exe->output();
-    const double err = std::max(relative_error(std::vector<double>(first.begin(), first.end()), t.reference),
-                                relative_error(std::vector<double>(second.begin(), second.end()), t.reference));
+    // The other launch mode must compute the same logits (graph replay vs eager launches).
+    const auto other_ms = exe->timed_other_mode_ms();
+    const std::vector<float> third = exe->output();
+    const double err = std::max({relative_error(std::vector<double>(first.begin(), first.end()), t.reference),
+                                 relative_error(std::vector<double>(second.begin(), second.end()), t.reference),
+                                 relative_error(std::vector<double>(third.begin(), third.end()), t.reference)});
     std::string problem;
     if (!(ms > 0.0)) problem = "timed_run_ms returned " + std::to_string(ms);
+    if (!other_ms || !(*other_ms > 0.0)) problem = "no timing in the other launch mode";
+    if (exe->timed_mode() != (v.graph ? be::launch_mode::graph : be::launch_mode::eager)) problem = "timed_mode is wrong";
+    if ((exe->description().find("NHWC") != std::string::npos) != (v.layout == be::tensor_layout::nhwc)) {
+      problem = "description: wrong layout";
+    }
     for (const auto& a : exe->algorithms()) {
       if (a.name.rfind("CUDNN_CONVOLUTION_FWD_ALGO_", 0) != 0 || a.workspace_bytes > v.workspace_bytes) {
         problem = "bad algorithm record for layer " + std::to_string(a.layer) + ": " + a.name;
       }
     }
-    if ((exe->description().find("CUDA graph") != std::string::npos) != v.graph) problem = "description: wrong mode";
+    if ((exe->description().find("execution: CUDA graph") != std::string::npos) != v.graph) problem = "description: wrong mode";
     const bool pass = err <= tolerance && problem.empty();
     std::printf("%s  %s  %-28s err %.2e  (tol %.0e, %.3f ms)%s%s\n", pass ? "PASS" : "FAIL", mode, t.label.c_str(),
                 err, tolerance, ms, problem.empty() ? "" : "  ", problem.c_str());
@@ -494,10 +527,45 @@ bool check_on_device(const be::backend& cudnn, const test_net& t, const variant&
   }
 }
 
+/// What the MPI binding records: CUDA's identity of device 0, in nvidia-smi's form.
+bool check_device_identity(const be::backend& cudnn) {
+  try {
+    const auto query = cudnn.devices();
+    if (!query) throw std::runtime_error("the cudnn backend offers no device query");
+    const auto id = query->select(0);
+    const bool uuid_ok = id.uuid.size() == 40 && id.uuid.rfind(id.mig ? "MIG-" : "GPU-", 0) == 0;
+    const bool bus_ok = id.pci_bus_id.size() == 12 && id.pci_bus_id[4] == ':' && id.pci_bus_id[10] == '.';
+    const bool pass = uuid_ok && bus_ok && !id.name.empty() && query->count() >= 1;
+    std::printf("%s  device identity: %d visible; device 0 = %s %s [%s]%s\n", pass ? "PASS" : "FAIL", query->count(),
+                id.name.c_str(), id.uuid.c_str(), id.pci_bus_id.c_str(), id.mig ? " MIG" : "");
+    return pass;
+  } catch (const std::exception& e) {
+    std::printf("FAIL  device identity: %s\n", e.what());
+    return false;
+  }
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  double budget_s = std::numeric_limits<double>::infinity();
+  for (int i = 1; i < argc; ++i) {
+    char* end = nullptr;
+    if (std::string(argv[i]) == "--budget-s" && i + 1 < argc) {
+      budget_s = std::strtod(argv[i + 1], &end);
+      if (*end == '\0' && budget_s > 0) {
+        ++i;
+        continue;
+      }
+    }
+    std::printf("usage: %s [--budget-s SECONDS > 0]\n", argv[0]);
+    return 2;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  const auto over_budget = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() > budget_s;
+  };
   std::vector<test_net> nets;
   try {
     nets = make_test_nets();
@@ -511,6 +579,15 @@ int main() {
     failures += check_plan(t) ? 0 : 1;
   }
 
+  {  // the text form of CUDA's UUID bytes the binding compares (nvidia-smi -L's form)
+    const unsigned char bytes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 0xfe, 0xff};
+    const std::string gpu = cu::uuid_text(bytes, false), mig = cu::uuid_text(bytes, true);
+    const bool pass = gpu == "GPU-00010203-0405-0607-0809-0a0b0c0dfeff" && mig == "MIG-00010203-0405-0607-0809-0a0b0c0dfeff";
+    std::printf("%s  uuid text on CPU                  %s %s\n", pass ? "PASS" : "FAIL", gpu.c_str(), mig.c_str());
+    ++cases;
+    failures += pass ? 0 : 1;
+  }
+
   const cu::device_census census = cu::count_devices();
   if (census.count == 0) {
     std::printf("%d plan checks, %d failed\n", cases, failures);
@@ -519,12 +596,19 @@ int main() {
     return skip_exit_code;
   }
 
+  int not_run = 0;
   try {
     const auto cudnn = be::make_backend("cudnn");
     std::printf("backend: %s\ndevice: %s\n", cudnn->version().c_str(), cu::describe_device(0).c_str());
+    failures += check_device_identity(*cudnn) ? 0 : 1;
+    ++cases;
     bool described = false;
     for (const auto& t : nets) {
       for (const auto& v : t.variants) {
+        if (over_budget()) {
+          ++not_run;
+          continue;
+        }
         ++cases;
         failures += check_on_device(*cudnn, t, v) ? 0 : 1;
         if (!described) {
@@ -537,6 +621,10 @@ int main() {
   } catch (const std::exception& e) {
     std::printf("FAIL  %s\n", e.what());
     ++failures;
+  }
+  if (not_run > 0) {
+    std::printf("%d cases, %d failed, %d not run (budget of %.0f s reached)\n", cases, failures, not_run, budget_s);
+    return 1;
   }
   std::printf("%d cases, %d failed\n", cases, failures);
   return failures == 0 ? 0 : 1;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "esm/common/error.hpp"
@@ -22,6 +23,15 @@ TEST(TrimCount, FloorOfNTimesFractionFromEachEnd) {
   EXPECT_EQ(trim_count(3, 0.49), 1u);    // 1.47 -> 1, one sample kept
   // 100 * 0.29 is 28.999999999999996 in floating point; on paper it is 29.
   EXPECT_EQ(trim_count(100, 0.29), 29u);
+}
+
+TEST(TrimmedMeanAfter, DropsTheWarmUpCompanionsThenTrims) {
+  // Three passes beside warm-up runs (slow, cold), then ten: trim 0.2 drops two at each end.
+  const std::vector<double> v{50, 40, 30, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100};
+  EXPECT_DOUBLE_EQ(trimmed_mean_after(v, 3, 0.2), (3 + 4 + 5 + 6 + 7 + 8) / 6.0);
+  EXPECT_DOUBLE_EQ(trimmed_mean_after(v, 0, 0.0), 265.0 / 13);
+  EXPECT_TRUE(std::isnan(trimmed_mean_after(v, 13, 0.2)));  // nothing beyond the warm-up
+  EXPECT_TRUE(std::isnan(trimmed_mean_after({}, 0, 0.2)));   // a CPU row: no other launch mode
 }
 
 TEST(Percentile, LinearInterpolationLikeNumpy) {

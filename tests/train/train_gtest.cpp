@@ -84,6 +84,31 @@ TEST_F(Training, UnresolvedDriftExcludesTheWindowsMillisecondsButNotItsNormalise
   EXPECT_EQ(normalised.y.size(), c.results.size());
 }
 
+TEST_F(Training, GraphReplayIsTheDefaultLabelOfGpuDatasets) {
+  auto c = dataset::read(clean_);  // a CPU-like dataset: no graph-replay latencies
+  EXPECT_EQ(default_label(c), label_kind::trimmed_mean);
+  EXPECT_EQ(resolve_label("auto", c), label_kind::trimmed_mean);
+  EXPECT_THROW((void)load_training_data(c, label_kind::graph), usage_error);  // every graph_ms NaN
+  // A GPU dataset of schema 3: eager launches timed, graph replays beside them (3x faster).
+  for (auto& r : c.results) {
+    r.eager_ms = r.trimmed_mean_ms;
+    r.graph_ms = r.trimmed_mean_ms / 3;
+  }
+  EXPECT_EQ(default_label(c), label_kind::graph);
+  EXPECT_EQ(resolve_label("auto", c), label_kind::graph);
+  EXPECT_EQ(resolve_label("trimmed", c), label_kind::trimmed_mean);
+  EXPECT_THROW((void)resolve_label("fastest", c), usage_error);
+  const auto graph = load_training_data(c, resolve_label("auto", c));
+  const auto eager = load_training_data(c, label_kind::eager);
+  ASSERT_EQ(graph.y.size(), eager.y.size());
+  EXPECT_DOUBLE_EQ(graph.y[0] * 3, eager.y[0]);
+  EXPECT_EQ(to_string(graph.label), "graph");
+  // The launch modes take part in the dataset hash of a schema-3 file only.
+  auto older = c;
+  older.schema_version = 2;
+  EXPECT_NE(graph.dataset_hash, load_training_data(older, label_kind::graph).dataset_hash);
+}
+
 TEST_F(Training, FeatureCombinationCountsBeatOneHot) {
   // The truth is a sum of per-block costs with a kernel x expand interaction (cost ~ k^2 e per
   // block). FCC counts the (k, e) pairs per stage, so a linear model on it represents the truth

@@ -1,4 +1,4 @@
-// The latency dataset's schema, version 1: the row types of its tables and the names of its parts.
+// The latency dataset's schema, version 3: the row types of its tables and the names of its parts.
 //
 // One HDF5 file per run plan. Every table row below has fixed-size fields only (no variable-length
 // types), and the file stores exactly these bytes: the HDF5 compound types (src/dataset/types.cpp)
@@ -21,9 +21,11 @@
 
 namespace esm::dataset {
 
-/// 2: /drift rows carry the drift threshold in effect. Readers take 1 and 2 (threshold NaN for 1);
-/// a run appends only to a file of the current version.
-inline constexpr std::int64_t schema_version = 2;
+/// 2: /drift rows carry the drift threshold in effect. 3: /results rows carry eager_ms and
+/// graph_ms (a GPU row's latency with per-layer launches and as a CUDA graph replay). Readers take
+/// 1 to 3 (threshold NaN for 1, eager_ms and graph_ms NaN before 3); a run appends only to a file
+/// of the current version.
+inline constexpr std::int64_t schema_version = 3;
 inline constexpr std::int64_t oldest_readable_schema_version = 1;
 /// Canonical texts are stored fixed-length, sized to the longest of the plan (+1 for the
 /// terminator); longer than this many characters is refused.
@@ -62,8 +64,10 @@ template <std::size_t N>
   return std::string(field, n);
 }
 
-/// One row of /results (256 bytes). Times in milliseconds, timestamps in seconds since the Unix
-/// epoch (UTC). Statistics are NaN while the row is pending or failed.
+/// One row of /results (272 bytes; 256 before version 3). Times in milliseconds, timestamps in
+/// seconds since the Unix epoch (UTC). Statistics are NaN while the row is pending or failed.
+/// The statistics from trimmed_mean_ms to p90_ms describe the timed launch mode (the samples):
+/// on GPU the one backend.cuda_graph selects, on CPU the only one.
 struct result_row {
   std::uint64_t arch_id;     ///< = /archs/id of the same row (a self-check for readers)
   double trimmed_mean_ms;    ///< ESM's label
@@ -86,8 +90,10 @@ struct result_row {
   std::int32_t remeasures;   ///< times the policy re-measured the arch
   std::int32_t error_code;   ///< error_code
   char error_message[124];   ///< first line of the failure (NUL-terminated)
+  double eager_ms;           ///< trimmed mean with per-layer launches (CPU: = trimmed_mean_ms); NaN before version 3
+  double graph_ms;           ///< trimmed mean of CUDA graph replays (GPU); NaN on CPU and before version 3
 };
-static_assert(sizeof(result_row) == 256);
+static_assert(sizeof(result_row) == 272);
 
 /// The value of a row that has not been measured: status pending, statistics NaN.
 [[nodiscard]] result_row pending_row();

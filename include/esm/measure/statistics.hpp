@@ -28,6 +28,10 @@ namespace esm::measure {
 /// Trimmed mean of unsorted samples. Throws esm::error for an empty span.
 [[nodiscard]] double trimmed_mean(std::span<const double> samples, double trim_fraction);
 
+/// Trimmed mean of the samples after the first `skip` (those that accompanied warm-up runs), NaN
+/// when none is left: how a GPU row's other launch mode is summarised (docs/measurement.md).
+[[nodiscard]] double trimmed_mean_after(std::span<const double> samples, std::size_t skip, double trim_fraction);
+
 struct summary {
   std::size_t n = 0;            ///< samples summarised
   std::size_t trimmed_n = 0;    ///< samples kept by the trimmed mean (n - 2 * trim_count)

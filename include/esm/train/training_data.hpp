@@ -12,18 +12,28 @@
 namespace esm::train {
 
 enum class label_kind {
-  trimmed_mean,  ///< ESM's label: the trimmed mean latency in ms
+  trimmed_mean,  ///< ESM's label: the trimmed mean latency in ms of the timed launch mode
   normalised,    ///< trimmed mean / the reference network's latency timed beside it
+  graph,         ///< GPU: the trimmed mean of CUDA graph replays in ms (schema 3 graph_ms)
+  eager,         ///< GPU: the trimmed mean with per-layer launches in ms (schema 3 eager_ms)
 };
-[[nodiscard]] label_kind parse_label(std::string_view text);  ///< "trimmed" | "normalised"
+/// "trimmed" | "normalised" | "graph" | "eager"; "auto" is resolved by default_label.
+[[nodiscard]] label_kind parse_label(std::string_view text);
 [[nodiscard]] std::string_view to_string(label_kind k);
+/// The label `esm train` uses unless told: graph when any done row has a graph-replay latency (a
+/// GPU dataset of schema 3), else trimmed_mean (docs/measurement.md: why graph on GPU).
+[[nodiscard]] label_kind default_label(const dataset::contents& c);
+/// `text`, or default_label(c) for "auto".
+[[nodiscard]] label_kind resolve_label(std::string_view text, const dataset::contents& c);
+/// A row's value of label `k` (NaN when the row lacks it).
+[[nodiscard]] double label_value(const dataset::result_row& r, label_kind k);
 
 /// Rows left out of training, by reason (each row counts once, in this order of precedence).
 struct exclusions {
   std::size_t pending = 0;           ///< never measured
   std::size_t failed = 0;            ///< the backend or the policy failed on it
   std::size_t drift_unresolved = 0;  ///< measured in a window whose drift the guard gave up on
-                                     ///< (trimmed-mean label only: normalised labels cancel the drift)
+                                     ///< (millisecond labels only: normalised labels cancel the drift)
   std::size_t invalid_label = 0;     ///< NaN, infinite or non-positive label
   [[nodiscard]] std::size_t total() const { return pending + failed + drift_unresolved + invalid_label; }
 };

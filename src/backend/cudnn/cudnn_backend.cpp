@@ -6,7 +6,11 @@
 // (cudnnFindConvolutionForwardAlgorithmEx or cudnnGetConvolutionForwardAlgorithm_v7, within the
 // workspace limit), allocate one workspace of the largest need, run one probing pass that
 // falls back exactly where a fused or strided cuDNN call is not supported, and in graph mode
-// capture one pass into a CUDA graph. run()/timed_run_ms() then only enqueue work.
+// (or beside eager timing, both_launch_modes) capture one pass into a CUDA graph.
+// run()/timed_run_ms() then only enqueue work; timed_other_mode_ms() times the other launch mode.
+//
+// Layouts: NCHW, or NHWC (channels-last, fp16 only) with the same buffer placement: weights and
+// input are reordered on the host before upload, descriptors and kernel views take NHWC strides.
 //
 // Convolution modes, chosen per step:
 //  - fused: cudnnConvolutionBiasActivationForward, y = act(conv(x) + z + bias), for act = relu
@@ -120,19 +124,21 @@ struct step_state {
 /// object compiles (as PyTorch's cudnn.benchmark cache): a configuration is benchmarked once.
 class algo_cache {
  public:
-  std::optional<algo_choice> find(const std::string& key) const {
+  /// nullopt: never searched; a nullopt inside: searched, and no algorithm qualified (for fp16,
+  /// commonly no fp32-compute candidate: the next compile goes straight to fp16 compute).
+  std::optional<std::optional<algo_choice>> find(const std::string& key) const {
     const std::lock_guard lock(mutex_);
     const auto it = choices_.find(key);
-    return it == choices_.end() ? std::nullopt : std::optional<algo_choice>(it->second);
+    return it == choices_.end() ? std::nullopt : std::optional<std::optional<algo_choice>>(it->second);
   }
-  void store(const std::string& key, const algo_choice& choice) {
+  void store(const std::string& key, const std::optional<algo_choice>& choice) {
     const std::lock_guard lock(mutex_);
     choices_[key] = choice;
   }
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::string, algo_choice> choices_;
+  std::map<std::string, std::optional<algo_choice>> choices_;
 };
 
 class cudnn_executable final : public executable {
@@ -144,6 +150,8 @@ class cudnn_executable final : public executable {
 
   void run() override;
   double timed_run_ms() override;
+  launch_mode timed_mode() const override { return options_.cuda_graph ? launch_mode::graph : launch_mode::eager; }
+  std::optional<double> timed_other_mode_ms() override;
   std::vector<float> output() override;
   std::vector<layer_algo> algorithms() const override { return algorithms_; }
   std::string description() const override { return description_; }
@@ -164,6 +172,7 @@ class cudnn_executable final : public executable {
   void ensure_workspace(std::size_t bytes);
   void capture_graph();
   void summarize();
+  [[nodiscard]] double timed_pass_ms(bool replay);
 
   // execution
   void enqueue_pass();
@@ -191,6 +200,7 @@ class cudnn_executable final : public executable {
   kernels::element element_;
   cudnnDataType_t data_type_;
   std::size_t element_bytes_;
+  bool nhwc_;  // activations and weights channels-last (fp16 option)
   bool probing_ = false;
 
   stream stream_;
@@ -205,6 +215,7 @@ class cudnn_executable final : public executable {
   graph graph_;
   graph_exec graph_exec_;
   std::size_t graph_nodes_ = 0;
+  std::string no_graph_reason_;  // both_launch_modes: why no graph could be captured
   std::vector<layer_algo> algorithms_;
   std::string description_;
 };
@@ -216,7 +227,11 @@ cudnn_executable::cudnn_executable(const net::network& net, const compile_option
       plan_(make_plan(net)),
       element_(options.prec == precision::fp16 ? kernels::element::f16 : kernels::element::f32),
       data_type_(options.prec == precision::fp16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT),
-      element_bytes_(options.prec == precision::fp16 ? 2 : 4) {
+      element_bytes_(options.prec == precision::fp16 ? 2 : 4),
+      nhwc_(options.layout == tensor_layout::nhwc) {
+  if (nhwc_ && options.prec != precision::fp16) {
+    throw usage_error("cudnn backend: layout nhwc is offered for fp16 only (use nchw for fp32)");
+  }
   const device_census census = count_devices();
   if (census.count == 0) throw cuda_error("cudnn backend: no CUDA device (" + census.problem + ")", cudaErrorNoDevice);
   if (options.device < 0 || options.device >= census.count) {
@@ -254,7 +269,18 @@ cudnn_executable::cudnn_executable(const net::network& net, const compile_option
   find_workspace_.reset();
   params_.clear();
 
-  if (options.cuda_graph) capture_graph();
+  if (options.cuda_graph) {
+    capture_graph();
+  } else if (options.both_launch_modes) {
+    // Graph replay is only the companion timing here: a pass that cannot be captured still runs
+    // and is timed eagerly.
+    try {
+      capture_graph();
+    } catch (const error& e) {
+      no_graph_reason_ = e.what();
+      (void)cudaGetLastError();
+    }
+  }
   summarize();
 }
 
@@ -300,7 +326,11 @@ void cudnn_executable::upload_into(void* dst, const std::vector<float>& host, bo
 
 void cudnn_executable::upload_parameters() {
   params_ = make_parameters(net_, options_.seed);
-  const std::vector<float> input = make_input(net_, options_.seed);
+  std::vector<float> input = make_input(net_, options_.seed);
+  if (nhwc_) {
+    const net::shape4& in = plan_.buffers[static_cast<std::size_t>(plan_.input_buffer)];
+    input = to_channels_last(input, in.n, in.c, in.h, in.w);
+  }
   // One staging buffer, sized once, for fp32 -> fp16 uploads and for output().
   std::size_t staging_floats = input.size() + static_cast<std::size_t>(plan_.output().shape.elements());
   for (const auto& p : params_) staging_floats = std::max({staging_floats, p.weight.size(), p.bias.size()});
@@ -341,7 +371,9 @@ void cudnn_executable::configure_conv(const step& s, step_state& state) {
   if (p.weight.size() != weights || p.bias.size() != static_cast<std::size_t>(g.out_channels)) {
     throw error("parameters do not match the convolution");
   }
-  c.weight = upload(p.weight, true);
+  c.weight = upload(nhwc_ ? to_channels_last(p.weight, g.out_channels, g.in_channels_per_group, g.kernel_h, g.kernel_w)
+                          : p.weight,
+                    true);
   c.bias = upload(p.bias, true);
   c.has_bias = l.bias || l.batch_norm || l.kind == op_kind::fully_connected;
 
@@ -356,7 +388,8 @@ void cudnn_executable::configure_conv(const step& s, step_state& state) {
   c.bias_desc = make_tensor_descriptor();
   ESM_CUDNN_CHECK(cudnnSetTensor4dDescriptor(c.bias_desc.get(), CUDNN_TENSOR_NCHW, data_type_, 1, g.out_channels, 1, 1));
   c.w_desc = make_filter_descriptor();
-  ESM_CUDNN_CHECK(cudnnSetFilter4dDescriptor(c.w_desc.get(), data_type_, CUDNN_TENSOR_NCHW, g.out_channels,
+  ESM_CUDNN_CHECK(cudnnSetFilter4dDescriptor(c.w_desc.get(), data_type_, nhwc_ ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW,
+                                             g.out_channels,
                                              g.in_channels_per_group, g.kernel_h, g.kernel_w));
   c.conv_desc = make_convolution_descriptor();
   c.act_desc = make_activation_descriptor();
@@ -370,8 +403,8 @@ void cudnn_executable::choose_conv_algorithm(const step& s, conv_state& c, bool 
     if (!c.x_packed_desc) {
       c.x_packed_desc = make_tensor_descriptor();
       c.y_packed_desc = make_tensor_descriptor();
-      set_descriptor(c.x_packed_desc, {0, 0, s.x.shape.c * s.x.shape.h * s.x.shape.w, s.x.shape});
-      set_descriptor(c.y_packed_desc, {0, 0, s.y.shape.c * s.y.shape.h * s.y.shape.w, s.y.shape});
+      set_descriptor(c.x_packed_desc, packed_tensor(s.x.shape));
+      set_descriptor(c.y_packed_desc, packed_tensor(s.y.shape));
       if (needs_scratch(s.x)) c.x_scratch = device_buffer(static_cast<std::size_t>(s.x.shape.elements()) * element_bytes_);
       c.y_scratch = device_buffer(static_cast<std::size_t>(s.y.shape.elements()) * element_bytes_);
     }
@@ -432,15 +465,16 @@ std::optional<algo_choice> cudnn_executable::search_algorithm(conv_state& c, boo
       ESM_CUDNN_CHECK(cudnnGetTensor4dDescriptor(d, &t, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]));
       for (int e : v) key << e << ',';
     };
-    key << options_.device << '|' << static_cast<int>(options_.algos) << '|' << limit << '|' << data_type_ << '|'
-        << compute << '|' << g.out_channels << ',' << g.in_channels_per_group << ',' << g.kernel_h << ','
+    key << options_.device << (nhwc_ ? "|nhwc|" : "|nchw|") << static_cast<int>(options_.algos) << '|' << limit << '|'
+        << data_type_ << '|' << compute << '|' << g.out_channels << ',' << g.in_channels_per_group << ',' << g.kernel_h << ','
         << g.kernel_w << ',' << g.pad << ',' << g.stride << ',' << g.groups << '|';
     dims(xd);
     key << '|';
     dims(yd);
     if (const auto hit = cache_.find(key.str())) {
-      ESM_CUDNN_CHECK(cudnnSetConvolutionMathType(c.conv_desc.get(), hit->math));
-      return hit;
+      if (!*hit) continue;  // searched before: nothing qualified with this compute type
+      ESM_CUDNN_CHECK(cudnnSetConvolutionMathType(c.conv_desc.get(), (*hit)->math));
+      return *hit;
     }
 
     int max_count = 0;
@@ -456,7 +490,10 @@ std::optional<algo_choice> cudnn_executable::search_algorithm(conv_state& c, boo
       status = cudnnGetConvolutionForwardAlgorithm_v7(handle_.get(), xd, c.w_desc.get(), c.conv_desc.get(), yd,
                                                       static_cast<int>(perf.size()), &returned, perf.data());
     }
-    if (is_unsupported(status)) continue;
+    if (is_unsupported(status)) {
+      cache_.store(key.str(), std::nullopt);
+      continue;
+    }
     check_cudnn(status, options_.algos == algo_selection::find ? "cudnnFindConvolutionForwardAlgorithmEx"
                                                                : "cudnnGetConvolutionForwardAlgorithm_v7");
 
@@ -475,6 +512,7 @@ std::optional<algo_choice> cudnn_executable::search_algorithm(conv_state& c, boo
       cache_.store(key.str(), choice);
       return choice;
     }
+    cache_.store(key.str(), std::nullopt);
   }
   return std::nullopt;
 }
@@ -572,8 +610,9 @@ void cudnn_executable::summarize() {
   std::ostringstream os;
   os.precision(3);
   os << "cudnn: " << library_versions() << "; " << describe_device(options_.device) << "; "
-     << (data_type_ == CUDNN_DATA_HALF ? "fp16 NCHW, tensor-op math, fp32 accumulation where cuDNN allows"
-                                       : "fp32 NCHW, FMA math (no TF32)")
+     << (data_type_ == CUDNN_DATA_HALF
+             ? std::string("fp16 ") + (nhwc_ ? "NHWC" : "NCHW") + ", tensor-op math, fp32 accumulation where cuDNN allows"
+             : std::string("fp32 NCHW, FMA math (no TF32)"))
      << "; algorithms: "
      << (options_.algos == algo_selection::find ? "find (cudnnFindConvolutionForwardAlgorithmEx"
                                                 : "heuristic (cudnnGetConvolutionForwardAlgorithm_v7")
@@ -582,6 +621,10 @@ void cudnn_executable::summarize() {
      << "; execution: "
      << (options_.cuda_graph ? "CUDA graph replay (cudaGraphLaunch, " + std::to_string(graph_nodes_) + " nodes)"
                              : std::string("stream launches"))
+     << (options_.cuda_graph || !options_.both_launch_modes
+             ? std::string()
+             : graph_exec_ ? ", beside CUDA graph replays (" + std::to_string(graph_nodes_) + " nodes)"
+                           : ", no graph replays (capture failed: " + no_graph_reason_ + ")")
      << " on a non-blocking stream, timed with CUDA events; plan: " << plan_.steps.size() << " steps, " << fused
      << " fused conv+bias+act, " << unfused << " conv+pointwise, " << packed << " conv via packed scratch, "
      << plan_.fused_residuals << " residual adds folded into convs, " << plan_.concat_slices
@@ -727,7 +770,7 @@ void cudnn_executable::launch_pointwise(const kernels::view& in, const kernels::
 
 void cudnn_executable::run() {
   ESM_CUDA_CHECK(cudaSetDevice(options_.device));
-  if (graph_exec_) {
+  if (options_.cuda_graph) {
     ESM_CUDA_CHECK(cudaGraphLaunch(graph_exec_.get(), stream_.get()));
   } else {
     enqueue_pass();
@@ -735,10 +778,18 @@ void cudnn_executable::run() {
   ESM_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
 }
 
-double cudnn_executable::timed_run_ms() {
+double cudnn_executable::timed_run_ms() { return timed_pass_ms(options_.cuda_graph); }
+
+std::optional<double> cudnn_executable::timed_other_mode_ms() {
+  if (options_.cuda_graph) return timed_pass_ms(false);
+  if (graph_exec_) return timed_pass_ms(true);
+  return std::nullopt;
+}
+
+double cudnn_executable::timed_pass_ms(bool replay) {
   ESM_CUDA_CHECK(cudaSetDevice(options_.device));
   ESM_CUDA_CHECK(cudaEventRecord(start_.get(), stream_.get()));
-  if (graph_exec_) {
+  if (replay) {
     ESM_CUDA_CHECK(cudaGraphLaunch(graph_exec_.get(), stream_.get()));
   } else {
     enqueue_pass();
@@ -765,25 +816,38 @@ std::vector<float> cudnn_executable::output() {
 // helpers
 
 void* cudnn_executable::address(const tensor_view& v) const {
+  const std::int64_t offset = nhwc_ ? v.nhwc_offset() : v.offset;
   return static_cast<char*>(buffers_[static_cast<std::size_t>(v.buffer)].get()) +
-         static_cast<std::size_t>(v.offset) * element_bytes_;
+         static_cast<std::size_t>(offset) * element_bytes_;
 }
 
 bool cudnn_executable::needs_scratch(const tensor_view& v) const {
   // cudaMalloc aligns to 256 bytes; views that are strided or start elsewhere may be refused.
-  return !v.packed() || (static_cast<std::size_t>(v.offset) * element_bytes_) % 256 != 0;
+  const bool packed = nhwc_ ? v.packed_nhwc() : v.packed();
+  const std::int64_t offset = nhwc_ ? v.nhwc_offset() : v.offset;
+  return !packed || (static_cast<std::size_t>(offset) * element_bytes_) % 256 != 0;
 }
 
 kernels::view cudnn_executable::kernel_view(const tensor_view& v) const {
-  return {address(v), v.shape.n, v.shape.c, v.shape.h, v.shape.w, v.batch_stride};
+  const net::shape4& s = v.shape;
+  if (nhwc_) return {address(v), s.n, s.c, s.h, s.w, v.buffer_channels * s.h * s.w, true, v.buffer_channels};
+  return {address(v), s.n, s.c, s.h, s.w, v.batch_stride};
 }
 
 kernels::view cudnn_executable::packed_view(void* data, const net::shape4& s) const {
-  return {data, s.n, s.c, s.h, s.w, s.c * s.h * s.w};
+  return {data, s.n, s.c, s.h, s.w, s.c * s.h * s.w, nhwc_, nhwc_ ? s.c : 1};
 }
 
 void cudnn_executable::set_descriptor(const tensor_descriptor& desc, const tensor_view& v) const {
   const net::shape4& s = v.shape;
+  if (nhwc_) {
+    const std::int64_t pixel = v.buffer_channels;
+    ESM_CUDNN_CHECK(cudnnSetTensor4dDescriptorEx(desc.get(), data_type_, to_int(s.n, "batch"), to_int(s.c, "channels"),
+                                                 to_int(s.h, "height"), to_int(s.w, "width"),
+                                                 to_int(pixel * s.h * s.w, "batch stride"), 1,
+                                                 to_int(s.w * pixel, "row stride"), to_int(pixel, "pixel stride")));
+    return;
+  }
   ESM_CUDNN_CHECK(cudnnSetTensor4dDescriptorEx(desc.get(), data_type_, to_int(s.n, "batch"), to_int(s.c, "channels"),
                                                to_int(s.h, "height"), to_int(s.w, "width"),
                                                to_int(v.batch_stride, "batch stride"), to_int(s.h * s.w, "plane"),
@@ -815,6 +879,7 @@ class cudnn_backend final : public backend {
  public:
   std::string_view name() const override { return "cudnn"; }
   std::string version() const override { return library_versions(); }
+  std::unique_ptr<device_query> devices() const override { return make_cuda_device_query(); }
   std::unique_ptr<executable> compile(const net::network& net, const compile_options& options) const override {
     return std::make_unique<cudnn_executable>(net, options, cache_);
   }

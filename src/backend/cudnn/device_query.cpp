@@ -4,7 +4,9 @@
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
 
+#include <cctype>
 #include <cstdio>
+#include <cstring>
 
 #include "backend/cudnn/check.hpp"
 
@@ -36,6 +38,53 @@ device_census count_devices() noexcept {
   if (count == 0) census.problem = "cudaGetDeviceCount reports 0 devices";
   return census;
 }
+
+std::string uuid_text(const unsigned char (&bytes)[16], bool mig) {
+  std::string text = mig ? "MIG-" : "GPU-";
+  char hex[3];
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
+    std::snprintf(hex, sizeof hex, "%02x", bytes[i]);
+    text += hex;
+  }
+  return text;
+}
+
+namespace {
+
+/// CUDA names a MIG compute instance after its profile: "NVIDIA A100-SXM4-40GB MIG 1g.5gb".
+bool is_mig_name(const std::string& name) {
+  const auto at = name.find(" MIG ");
+  return at != std::string::npos && at + 5 < name.size() && std::isdigit(static_cast<unsigned char>(name[at + 5]));
+}
+
+class cuda_device_query final : public device_query {
+ public:
+  int count() const override { return count_devices().count; }
+
+  device_identity select(int ordinal) const override {
+    ESM_CUDA_CHECK(cudaSetDevice(ordinal));
+    cudaDeviceProp prop{};
+    ESM_CUDA_CHECK(cudaGetDeviceProperties(&prop, ordinal));
+    char bus[32] = {};
+    ESM_CUDA_CHECK(cudaDeviceGetPCIBusId(bus, static_cast<int>(sizeof bus), ordinal));
+    device_identity id;
+    id.ordinal = ordinal;
+    id.name = prop.name;
+    id.mig = is_mig_name(id.name);
+    // CUDA 13's uuid is cuDeviceGetUuid_v2's: a MIG instance's own UUID, not its parent GPU's.
+    unsigned char raw[16];
+    std::memcpy(raw, prop.uuid.bytes, sizeof raw);
+    id.uuid = uuid_text(raw, id.mig);
+    id.pci_bus_id = bus;
+    for (auto& ch : id.pci_bus_id) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return id;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<device_query> make_cuda_device_query() { return std::make_unique<cuda_device_query>(); }
 
 std::string describe_device(int device) {
   cudaDeviceProp prop{};

@@ -33,13 +33,33 @@ __device__ __forceinline__ float activate(float x, int act) {
 template <class T, class I>
 struct tensor {
   T* data;
-  I c, hw, batch_stride;
-  __device__ __forceinline__ T* at(I n, I ch, I p) const { return data + n * batch_stride + ch * hw + p; }
+  I c, hw, batch_stride, c_stride, p_stride;
+  bool channels_last;
+  __device__ __forceinline__ T* at(I n, I ch, I p) const { return data + n * batch_stride + ch * c_stride + p * p_stride; }
+  /// Logical (n, ch, p) of the i-th element, walking memory order (channels fastest in NHWC) so
+  /// that neighbouring threads touch neighbouring elements.
+  __device__ __forceinline__ void split(I i, I& n, I& ch, I& p) const {
+    if (channels_last) {
+      ch = i % c;
+      const I np = i / c;
+      p = np % hw;
+      n = np / hw;
+    } else {
+      p = i % hw;
+      const I nc = i / hw;
+      ch = nc % c;
+      n = nc / c;
+    }
+  }
 };
 
 template <class T, class I>
 tensor<T, I> make(const view& v) {
-  return {static_cast<T*>(v.data), static_cast<I>(v.c), static_cast<I>(v.h * v.w), static_cast<I>(v.batch_stride)};
+  const std::int64_t hw = v.h * v.w;
+  const std::int64_t c_stride = v.channels_last ? 1 : hw;
+  const std::int64_t p_stride = v.channels_last ? v.pixel_stride : 1;
+  return {static_cast<T*>(v.data), static_cast<I>(v.c),        static_cast<I>(hw), static_cast<I>(v.batch_stride),
+          static_cast<I>(c_stride), static_cast<I>(p_stride), v.channels_last};
 }
 
 template <class T, class I>
@@ -56,10 +76,8 @@ template <class T, class I>
 __global__ void pointwise_kernel(pointwise_args<T, I> a) {
   for (I i = static_cast<I>(blockIdx.x) * blockDim.x + threadIdx.x; i < a.total;
        i += static_cast<I>(gridDim.x) * blockDim.x) {
-    const I p = i % a.out.hw;
-    const I nc = i / a.out.hw;
-    const I ch = nc % a.out.c;
-    const I n = nc / a.out.c;
+    I n, ch, p;
+    a.out.split(i, n, ch, p);
     float v = load(a.in.at(n, ch, p));
     if (a.scale != nullptr) v *= a.scale[ch];
     if (a.factor.data != nullptr) v *= load(a.factor.at(n, ch, 0));
@@ -82,22 +100,20 @@ template <class T, class I>
 __global__ void pool_kernel(pool_args<T, I> a) {
   for (I i = static_cast<I>(blockIdx.x) * blockDim.x + threadIdx.x; i < a.total;
        i += static_cast<I>(gridDim.x) * blockDim.x) {
-    const I ow = i % a.out_w;
-    const I oh = (i / a.out_w) % a.out_h;
-    const I nc = i / (a.out_w * a.out_h);
-    const I ch = nc % a.out.c;
-    const I n = nc / a.out.c;
+    I n, ch, op;
+    a.out.split(i, n, ch, op);
+    const I ow = op % a.out_w;
+    const I oh = op / a.out_w;
     // Signed window bounds: the window may start in the padding.
     const long long h0 = static_cast<long long>(oh) * a.stride - a.pad_begin;
     const long long w0 = static_cast<long long>(ow) * a.stride - a.pad_begin;
     const long long h_lo = h0 < 0 ? 0 : h0, w_lo = w0 < 0 ? 0 : w0;
     const long long h_hi = min(h0 + a.kernel, static_cast<long long>(a.in_h));
     const long long w_hi = min(w0 + a.kernel, static_cast<long long>(a.in_w));
-    const T* plane = a.in.at(n, ch, 0);
     float acc = a.is_max ? -FLT_MAX : 0.0f;
     for (long long h = h_lo; h < h_hi; ++h) {
       for (long long w = w_lo; w < w_hi; ++w) {
-        const float v = load(plane + h * a.in_w + w);
+        const float v = load(a.in.at(n, ch, static_cast<I>(h * a.in_w + w)));
         acc = a.is_max ? fmaxf(acc, v) : acc + v;
       }
     }
@@ -116,9 +132,8 @@ __global__ void global_avg_pool_kernel(tensor<T, I> in, tensor<T, I> out, I plan
   const I warps = static_cast<I>(gridDim.x) * (blockDim.x / 32u);
   for (I plane = (static_cast<I>(blockIdx.x) * blockDim.x + threadIdx.x) / 32u; plane < planes; plane += warps) {
     const I n = plane / in.c, ch = plane % in.c;
-    const T* src = in.at(n, ch, 0);
     float sum = 0.0f;
-    for (I p = lane; p < in.hw; p += 32u) sum += load(src + p);
+    for (I p = lane; p < in.hw; p += 32u) sum += load(in.at(n, ch, p));
     for (int offset = 16; offset > 0; offset /= 2) sum += __shfl_down_sync(0xffffffffu, sum, offset);
     if (lane == 0) store(out.at(n, ch, 0), activate(sum / static_cast<float>(in.hw), act));
   }
@@ -149,7 +164,8 @@ unsigned blocks_for(std::int64_t work_items) {
 bool fits_32bit(std::initializer_list<const view*> views) {
   for (const view* v : views) {
     if (v->data == nullptr) continue;
-    if ((v->n + 1) * std::max(v->batch_stride, v->c * v->h * v->w) >= (std::int64_t{1} << 31)) return false;
+    const std::int64_t sample = std::max({v->batch_stride, v->c * v->h * v->w, v->pixel_stride * v->h * v->w});
+    if ((v->n + 1) * sample >= (std::int64_t{1} << 31)) return false;
   }
   return true;
 }

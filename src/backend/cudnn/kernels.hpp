@@ -1,8 +1,8 @@
 // The few CUDA kernels the cuDNN backend needs besides cuDNN: activations cuDNN lacks (relu6,
 // h-swish, h-sigmoid) fused with bias/residual/scale terms, standalone batch-norm, squeeze-excite
 // channel scaling, concat copies, pooling with asymmetric padding, global average pooling and
-// fp32 <-> fp16 conversion. Every tensor is an NCHW view with its own batch stride (a channel
-// slice of a larger buffer); arithmetic is fp32 for both element types.
+// fp32 <-> fp16 conversion. Every tensor is an NCHW or NHWC (channels-last) view with its own
+// batch stride (a channel slice of a larger buffer); arithmetic is fp32 for both element types.
 //
 // Each launcher enqueues on `stream` and returns cudaGetLastError(), for the caller's check.
 #pragma once
@@ -22,6 +22,10 @@ struct view {
   void* data = nullptr;  ///< element (0, 0, 0, 0)
   std::int64_t n = 0, c = 0, h = 0, w = 0;
   std::int64_t batch_stride = 0;  ///< elements between samples
+  /// NCHW: element (n, c, p) at n * batch_stride + c * h * w + p. NHWC: at n * batch_stride +
+  /// p * pixel_stride + c, the pixel stride being the whole buffer's channel count.
+  bool channels_last = false;
+  std::int64_t pixel_stride = 1;  ///< NHWC only
 };
 
 /// out = act(in * scale[c] * factor[n, c] + shift[c] + bias[c] + addend), every term optional.

@@ -9,7 +9,7 @@ namespace esm::backend::cudnn {
 
 namespace {
 
-tensor_view whole(int buffer, const net::shape4& s) { return {buffer, 0, s.c * s.h * s.w, s}; }
+tensor_view whole(int buffer, const net::shape4& s) { return {buffer, 0, s.c * s.h * s.w, s, s.c}; }
 
 /// Channels [first, first + s.c) of `parent` as a tensor of shape `s`.
 tensor_view slice(const tensor_view& parent, std::int64_t first, const net::shape4& s) {
@@ -49,6 +49,28 @@ std::vector<int> fusable_convs(const net::network& net) {
 }
 
 }  // namespace
+
+std::int64_t tensor_view::nhwc_offset() const {
+  const std::int64_t plane = shape.h * shape.w;
+  if (plane == 0 || offset % plane != 0) throw error("tensor view offset is not a whole number of channel planes");
+  return offset / plane;
+}
+
+tensor_view packed_tensor(const net::shape4& s) { return {0, 0, s.c * s.h * s.w, s, s.c}; }
+
+std::vector<float> to_channels_last(const std::vector<float>& dense, std::int64_t a, std::int64_t b, std::int64_t h,
+                                    std::int64_t w) {
+  if (static_cast<std::int64_t>(dense.size()) != a * b * h * w) throw error("to_channels_last: size mismatch");
+  std::vector<float> out(dense.size());
+  for (std::int64_t i = 0; i < a; ++i) {
+    for (std::int64_t c = 0; c < b; ++c) {
+      for (std::int64_t p = 0; p < h * w; ++p) {
+        out[static_cast<std::size_t>((i * h * w + p) * b + c)] = dense[static_cast<std::size_t>((i * b + c) * h * w + p)];
+      }
+    }
+  }
+  return out;
+}
 
 execution_plan make_plan(const net::network& net) {
   if (net.layers.empty()) throw error("cudnn plan: empty network");

@@ -18,15 +18,31 @@
 
 namespace esm::backend::cudnn {
 
-/// A tensor inside a buffer. Element (n, c, h, w) is at
+/// A tensor inside a buffer, placed for NCHW: element (n, c, h, w) is at
 /// offset + n * batch_stride + c * H * W + h * W + w, in elements of the buffer's data type.
+/// The same placement in NHWC (channels-last, fp16 option of the backend): the channel offset
+/// is offset / (H * W), and element (n, c, h, w) is at that + n * buffer_channels * H * W +
+/// (h * W + w) * buffer_channels + c (see nhwc_offset): a channel slice is never packed there.
 struct tensor_view {
   int buffer = -1;
   std::int64_t offset = 0;
   std::int64_t batch_stride = 0;  ///< shape.c * H * W when packed; always packed for N = 1
   net::shape4 shape;
+  std::int64_t buffer_channels = 0;  ///< channels of the whole buffer (NHWC's pixel stride)
   [[nodiscard]] bool packed() const { return batch_stride == shape.c * shape.h * shape.w; }
+  [[nodiscard]] bool packed_nhwc() const { return buffer_channels == shape.c; }
+  /// The first element's offset in an NHWC buffer (throws esm::error if offset is not a whole
+  /// number of channel planes, which the plan never makes).
+  [[nodiscard]] std::int64_t nhwc_offset() const;
 };
+
+/// A packed tensor of shape `s` at the start of its own buffer.
+[[nodiscard]] tensor_view packed_tensor(const net::shape4& s);
+
+/// Reorders a dense [a][b][h][w] array into [a][h][w][b]: NCHW data (a = N, b = C) or KCRS
+/// convolution weights (a = K, b = C per group) into channels-last order.
+[[nodiscard]] std::vector<float> to_channels_last(const std::vector<float>& dense, std::int64_t a, std::int64_t b,
+                                                  std::int64_t h, std::int64_t w);
 
 enum class step_kind {
   conv,             ///< conv or fully connected: act(conv(x) + bias [+ other]); other = residual z
