@@ -24,7 +24,7 @@ namespace {
 
 constexpr const char* usage_line =
     "mpirun -n RANKS esm train --dataset DATASET.h5 --out MODEL.h5 [--encoding fcc] [--kinds ridge,mlp,xgboost] "
-    "[--folds 5] [--members 5] [--seed 0] [--label trimmed|normalised]";
+    "[--folds 5] [--members 5] [--seed 0] [--label trimmed|normalised] [--allow-synthetic]";
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -112,6 +112,7 @@ int train(const args& a) {
   po::options_description opts("esm train options");
   std::string dataset_path, out, encoding, kinds, label, lut_dir, blend;
   long long folds = 5, members = 5, seed = 0;
+  bool allow_synthetic = false;
   opts.add_options()
       ("dataset", po::value(&dataset_path)->required(), "latency dataset (esm profile)")
       ("out", po::value(&out)->required(), "model file to write (HDF5); the CV table goes beside it as .cv.csv")
@@ -122,7 +123,9 @@ int train(const args& a) {
       ("seed", po::value(&seed)->default_value(0), "seed of folds and fits (same seed: same numbers on any rank count)")
       ("label", po::value(&label)->default_value("trimmed"), "trimmed | normalised (reference-normalised latency)")
       ("lut", po::value(&lut_dir), "lookup-table directory (OFA YAML layout) for the lut encoding")
-      ("blend", po::value(&blend)->default_value("stacked"), "final model's kind weights: stacked (fitted on CV predictions) | equal");
+      ("blend", po::value(&blend)->default_value("stacked"), "final model's kind weights: stacked (fitted on CV predictions) | equal")
+      ("allow-synthetic", po::bool_switch(&allow_synthetic),
+       "train on a dataset of the synthetic backend (computed latencies; for scale tests only)");
   for (const auto& arg : a) {
     if (arg == "--help" || arg == "-h") {
       po::variables_map vm;
@@ -153,7 +156,12 @@ int train(const args& a) {
         if (lut_dir.empty()) throw usage_error("--encoding lut needs --lut DIR");
         lut = std::make_unique<features::lut_table>(features::lut_table::load_ofa_yaml_dir(lut_dir));
       }
-      data = train::load_training_data(dataset::read(dataset_path), kind);
+      const auto contents = dataset::read(dataset_path);
+      if (contents.prov.synthetic && !allow_synthetic) {
+        throw usage_error("'" + dataset_path + "' is synthetic (backend " + contents.prov.backend +
+                          ": latencies computed from MACs, not measured); pass --allow-synthetic to train on it anyway");
+      }
+      data = train::load_training_data(contents, kind);
       if (data.y.size() < cv.folds) {
         throw usage_error("dataset has " + std::to_string(data.y.size()) + " usable rows, fewer than --folds " +
                           std::to_string(cv.folds));

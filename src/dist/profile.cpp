@@ -16,6 +16,7 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <numeric>
 #include <optional>
 #include <type_traits>
 
@@ -69,6 +70,31 @@ std::string duration_text(double s) {
   return text;
 }
 
+/// Wall times of the phases whose cost grows with the rank count or the plan, not with the archs a
+/// rank measures (esm profile --timings; docs/performance.md, "Scaling to hundreds of ranks").
+struct phase_timings {
+  double plan_s = 0;         ///< rank 0: sampling the plan, building each network for its MACs
+  double inspect_s = 0;      ///< rank 0: the run lock and reading a dataset to resume
+  double broadcast_s = 0;    ///< this rank: receiving and decoding rank 0's decisions
+  std::uint64_t broadcast_bytes = 0;
+  double bind_s = 0;         ///< this rank: binding (rank table gathered)
+  double create_s = 0;       ///< creating the file (rank 0 builds it)
+  double open_s = 0;         ///< this rank: the collective open for writing
+};
+
+/// This process's peak resident set (VmHWM of /proc/self/status), MiB; NaN where unreadable.
+double peak_rss_mib() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return std::numeric_limits<double>::quiet_NaN();
+  char line[256];
+  double kib = std::numeric_limits<double>::quiet_NaN();
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::sscanf(line, "VmHWM: %lf kB", &kib) == 1) break;
+  }
+  std::fclose(f);
+  return kib / 1024.0;
+}
+
 // ---- wire encodings of what rank 0 decides ----------------------------------------------------
 
 /// What rank 0 found or decided before the collective open.
@@ -101,6 +127,9 @@ void transfer(Io& io, S& s) requires std::is_same_v<std::remove_const_t<S>, star
   io(p.command_line), io(p.config_text), io(p.config_hash), io(p.space), io(p.variant), io(p.backend);
   io(p.precision), io(p.measure_policy), io(p.mpi_library_version), io(p.backend_version), io(p.start_time);
   io(p.gene_names), io(p.batch_size), io(p.sample_seed), io(p.weights_seed), io(p.max_samples);
+  auto synthetic = static_cast<std::uint8_t>(p.synthetic);
+  io(synthetic);
+  if constexpr (!std::is_const_v<S>) p.synthetic = synthetic != 0;
   auto& i = s.run;
   io(i.command_line), io(i.host), io(i.partition), io(i.start_time), io(i.slurm_job_id), io(i.slurm_array_job_id);
   io(i.slurm_array_task_id), io(i.pid), io(i.world_size);
@@ -408,12 +437,14 @@ class progress_printer {
 /// Collective. Rank 0 builds the plan and the provenance, takes the run lock and inspects the
 /// dataset to resume; every rank learns the outcome. `lock` holds the lock on rank 0.
 start_state decide_start(const communicator& world, const profile_request& req, const backend::backend& be,
-                         std::optional<dataset::run_lock>& lock) {
+                         std::optional<dataset::run_lock>& lock, phase_timings& timings) {
   const job_config& job = req.job;
   start_state state;
   all_or_none(world, [&] {
     if (world.rank() != 0) return;
+    const auto plan_start = steady::now();
     state.plan = req.plan ? *req.plan : build_plan(job);
+    timings.plan_s = seconds_since(plan_start);
     const std::string now = dataset::iso_utc_now();
     auto& p = state.prov;
     p.command_line = req.command_line;
@@ -430,6 +461,7 @@ start_state decide_start(const communicator& world, const profile_request& req, 
     p.measure_policy = measure::to_text(job.measure);
     p.mpi_library_version = library_version();
     p.backend_version = be.version();
+    p.synthetic = be.synthetic();
     p.max_samples = job.max_samples();
     p.start_time = now;
     auto& i = state.run;
@@ -444,13 +476,20 @@ start_state decide_start(const communicator& world, const profile_request& req, 
     i.slurm_array_task_id = env_or_empty("SLURM_ARRAY_TASK_ID");
     state.marker = "host=" + i.host + " pid=" + std::to_string(i.pid) + " start_time=" + now +
                    (i.slurm_job_id.empty() ? "" : " slurm_job_id=" + i.slurm_job_id);
+    const auto inspect_start = steady::now();
     lock.emplace(dataset::run_lock::acquire(job.output, {i.host, static_cast<long>(i.pid), now, i.slurm_job_id}));
     state.note = lock->note();
     inspect_output(req, state);
+    timings.inspect_s = seconds_since(inspect_start);
   });
+  // The agreement above ended together on every rank: from here to the decoded state is the
+  // broadcast's cost as each rank sees it.
+  const auto broadcast_start = steady::now();
   std::string bytes = world.rank() == 0 ? encode(state) : std::string();
   broadcast(world, bytes);
   if (world.rank() != 0) state = decode<start_state>(bytes);
+  timings.broadcast_s = seconds_since(broadcast_start);
+  timings.broadcast_bytes = bytes.size();
   return state;
 }
 
@@ -648,6 +687,51 @@ run_totals measure_rounds(const communicator& world, const context& base, const 
   return t;  // the counters' windows are freed here, collectively, on every rank
 }
 
+/// Median and maximum of `v` (NaN, NaN when empty).
+std::pair<double, double> median_max(std::vector<double> v) {
+  if (v.empty()) return {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
+  std::sort(v.begin(), v.end());
+  return {v[v.size() / 2], v.back()};
+}
+
+/// Collective: the --timings lines, printed by rank 0. A collective write costs what its slowest
+/// rank spent in it, so each write and flush is taken at its maximum over the ranks.
+void print_timings(const communicator& world, const phase_timings& t, const dataset::io_stats& io) {
+  wire::writer w;
+  w(io.batch_write_seconds), w(io.batch_flush_seconds), w(peak_rss_mib());
+  const auto all = all_gather(world, w.take());
+  const double broadcast_s = max(world, t.broadcast_s), bind_s = max(world, t.bind_s), open_s = max(world, t.open_s);
+  if (world.rank() != 0) return;
+  std::vector<double> write_max(io.batch_write_seconds.size(), 0.0), flush_max(io.batch_flush_seconds.size(), 0.0);
+  std::vector<double> rss;
+  for (const auto& bytes : all) {
+    wire::reader r(bytes);
+    std::vector<double> writes, flushes;
+    double mib = 0;
+    r(writes), r(flushes), r(mib);
+    for (std::size_t i = 0; i < std::min(writes.size(), write_max.size()); ++i) write_max[i] = std::max(write_max[i], writes[i]);
+    for (std::size_t i = 0; i < std::min(flushes.size(), flush_max.size()); ++i) flush_max[i] = std::max(flush_max[i], flushes[i]);
+    rss.push_back(mib);
+  }
+  const auto total = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); };
+  const auto [write_median, write_max_s] = median_max(write_max);
+  const auto [flush_median, flush_max_s] = median_max(flush_max);
+  const double rank0_mib = rss.front();
+  const auto [rss_median, rss_max] = median_max(rss);
+  std::printf("esm profile: timings: plan_s=%.3f inspect_s=%.3f broadcast_s=%.3f broadcast_bytes=%llu bind_s=%.3f "
+              "create_s=%.3f open_s=%.3f\n",
+              t.plan_s, t.inspect_s, broadcast_s, static_cast<unsigned long long>(t.broadcast_bytes), bind_s,
+              t.create_s, open_s);
+  std::printf("esm profile: timings: writes=%zu write_s_median=%.4f write_s_max=%.4f write_s_total=%.3f "
+              "flush_s_median=%.4f flush_s_max=%.4f flush_s_total=%.3f (slowest rank per write)\n",
+              write_max.size(), write_median, write_max_s, total(write_max), flush_median, flush_max_s,
+              total(flush_max));
+  std::printf("esm profile: timings: vmhwm_mib_rank0=%.1f vmhwm_mib_min=%.1f vmhwm_mib_median=%.1f "
+              "vmhwm_mib_max=%.1f ranks=%zu\n",
+              rank0_mib, *std::min_element(rss.begin(), rss.end()), rss_median, rss_max, rss.size());
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 dataset::arch_entry plan_entry(const space::search_space& sp, const space::arch& a) {
@@ -691,13 +775,16 @@ int run_profile(const communicator& world, const profile_request& req) {
   all_or_none(world, [&] { be = backend::make_backend(job.backend); });
 
   std::optional<dataset::run_lock> lock;  // rank 0 only
-  const start_state state = decide_start(world, req, *be, lock);
+  phase_timings timings;
+  const start_state state = decide_start(world, req, *be, lock, timings);
   const auto total = static_cast<std::int64_t>(state.plan.size());
   const auto done_before = total - static_cast<std::int64_t>(state.pending.size());
 
   backend::compile_options compile = job.compile;
   std::string table;
+  const auto bind_start = steady::now();
   const binding mine = bind_rank(world, job, compile, table);
+  timings.bind_s = seconds_since(bind_start);
 
   // The reference network, compiled once per rank when the policy uses it.
   const auto& sp = space::find_space(job.space);
@@ -714,7 +801,10 @@ int run_profile(const communicator& world, const profile_request& req) {
 
   // Printed once the dataset is open: a refused output (a full disk) leaves stdout empty.
   double create_seconds = 0;
+  const auto open_start = steady::now();
   const auto out = open_dataset(world, job, state, create_seconds);
+  timings.create_s = create_seconds;
+  timings.open_s = seconds_since(open_start) - create_seconds;
   if (root) {
     std::printf("esm profile: %lld archs of %s%s, backend %s %s batch %d, %d ranks, %s partition, chunk %d\n",
                 static_cast<long long>(total), job.space.c_str(), job.width ? (" " + *job.width).c_str() : "",
@@ -741,6 +831,7 @@ int run_profile(const communicator& world, const profile_request& req) {
     end.hdf5_seconds = max(world, create_seconds + out->stats().seconds);
     const auto independent = sum(world, static_cast<std::int64_t>(out->stats().independent_transfers));
     out->close(end);
+    if (req.timings) print_timings(world, timings, out->stats());
     if (root) {
       const double wall = seconds_since(started);
       std::printf("esm profile: %s: %lld rows measured in this run (%lld failed, %lld re-measured), %lld/%lld done; "
