@@ -23,7 +23,7 @@ passes=6 sleep_ms=1  # jobs/scale-synthetic.ini: warmup_runs 1 + reps 5, synthet
 
 now() { date +%s.%N; }
 field() { grep -oE "$2=[0-9.]+" "$1" | head -1 | cut -d= -f2; }
-dump() { "$h5dump" -d /archs/id -b LE -o "$1.ids" "$1" > /dev/null && "$h5dump" -d /results -b LE -o "$1.results" "$1" > /dev/null; }
+dump() { "$h5dump" -d /archs/id -b LE -o "$1.ids" "$1" > /dev/null && "$h5dump" -d /results -b FILE -o "$1.results" "$1" > /dev/null; }
 measured() { grep -oE '[0-9]+ rows measured in this run' "$1" | grep -oE '^[0-9]+' | paste -sd+ | bc; }
 profile() {  # $1 ranks $2 output $3 log, more arguments after
   local n=$1 h5=$2 log=$3
@@ -72,8 +72,7 @@ if [[ " ${counts[*]} " == *" 128 "* ]]; then
   rc=$?
   sleep 2  # the other ranks are aborted by mpirun
   dump "$h5" && cp "$h5.results" "$h5.before"
-  done_before=$(python3 -c "
-import struct,sys; b=open('$h5.before','rb').read(); print(sum(1 for r in range(len(b)//256) if struct.unpack_from('<i',b,r*256+104)[0]==1))")
+  done_before=$(python3 "$check" "$h5.ids" "$h5.before" --count-done)
   t0=$(now)
   profile 128 "$h5" "$log.resume" --resume
   resume_rc=$?
