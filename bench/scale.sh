@@ -32,7 +32,7 @@ profile() {  # $1 ranks $2 output $3 log, more arguments after
 }
 
 machine_line | tee "$out/summary.txt"
-printf '%-5s %8s %8s %8s %6s %8s %9s %8s %6s %9s %9s %9s %8s %8s %8s %s\n' ranks launch_s esm_s ideal_s eff% plan_s bcast_s bcast_MB writes wr_med_s wr_max_s fl_med_s file_MB rss0_MB rss_med load1 | tee -a "$out/summary.txt"
+printf '%-5s %8s %7s %7s %6s %7s %7s %7s %7s %6s %8s %8s %8s %7s %7s %7s %7s %6s\n' ranks launch_s esm_s ideal_s eff% cpu_fl plan_s bcast_s decode writes wr_med_s wr_max_s fl_med_s wait_mx file_MB rss0_MB rss_med load1 | tee -a "$out/summary.txt"
 for n in "${counts[@]}"; do
   h5=$out/scale-$n.h5 log=$out/scale-$n.log
   rm -f "$h5" "$h5.lock"
@@ -45,11 +45,14 @@ for n in "${counts[@]}"; do
   esm_s=$(grep -oE 'wall [0-9.]+ s' "$log" | grep -oE '[0-9.]+')
   ideal=$(echo "$archs * $passes * $sleep_ms / 1000 / $n" | bc -l)
   wr_total=$(field "$log" write_s_total) fl_total=$(field "$log" flush_s_total)
-  printf '%-5s %8.1f %8.1f %8.2f %6.1f %8.3f %9.3f %8.2f %6s %9.4f %9.4f %9.4f %8.1f %8.1f %8.1f %s  (writes+flushes %s+%s s)\n' \
-    "$n" "$launch" "$esm_s" "$ideal" "$(echo "100 * $ideal / $esm_s" | bc -l)" "$(field "$log" plan_s)" "$(field "$log" broadcast_s)" \
-    "$(echo "$(field "$log" broadcast_bytes) / 1048576" | bc -l)" "$(field "$log" writes)" "$(field "$log" write_s_median)" \
-    "$(field "$log" write_s_max)" "$(field "$log" flush_s_median)" "$(echo "$(stat -c %s "$h5") / 1048576" | bc -l)" \
-    "$(field "$log" vmhwm_mib_rank0)" "$(field "$log" vmhwm_mib_median)" "$load" "$wr_total" "$fl_total" | tee -a "$out/summary.txt"
+  # cpu_fl: all ranks' CPU seconds over the cores, the wall time this machine cannot beat
+  cpu_floor=$(echo "$(field "$log" cpu_s_total) / $(nproc)" | bc -l)
+  printf '%-5s %8.1f %7.1f %7.2f %6.1f %7.1f %7.3f %7.3f %7.3f %6s %8.4f %8.4f %8.4f %7.2f %7.1f %7.1f %7.1f %6s  (writes+flushes %s+%s s; broadcast %.2f MB)\n' \
+    "$n" "$launch" "$esm_s" "$ideal" "$(echo "100 * $ideal / $esm_s" | bc -l)" "$cpu_floor" "$(field "$log" plan_s)" \
+    "$(field "$log" broadcast_s)" "$(field "$log" decode_s)" "$(field "$log" writes)" "$(field "$log" write_s_median)" \
+    "$(field "$log" write_s_max)" "$(field "$log" flush_s_median)" "$(field "$log" round_wait_s_max)" \
+    "$(echo "$(stat -c %s "$h5") / 1048576" | bc -l)" "$(field "$log" vmhwm_mib_rank0)" "$(field "$log" vmhwm_mib_median)" \
+    "$load" "$wr_total" "$fl_total" "$(echo "$(field "$log" broadcast_bytes) / 1048576" | bc -l)" | tee -a "$out/summary.txt"
   cat "$log.check" | sed 's/^/      /' | tee -a "$out/summary.txt"
 done
 

@@ -2,6 +2,7 @@
 #include "esm/dist/profile.hpp"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -75,12 +76,22 @@ std::string duration_text(double s) {
 struct phase_timings {
   double plan_s = 0;         ///< rank 0: sampling the plan, building each network for its MACs
   double inspect_s = 0;      ///< rank 0: the run lock and reading a dataset to resume
-  double broadcast_s = 0;    ///< this rank: receiving and decoding rank 0's decisions
+  double broadcast_s = 0;    ///< this rank: encoding (rank 0) and receiving rank 0's decisions
+  double decode_s = 0;       ///< this rank: decoding them (the plan's entries)
   std::uint64_t broadcast_bytes = 0;
   double bind_s = 0;         ///< this rank: binding (rank table gathered)
   double create_s = 0;       ///< creating the file (rank 0 builds it)
   double open_s = 0;         ///< this rank: the collective open for writing
+  double round_wait_s = 0;   ///< this rank: waiting at round ends for the others (their chunk in flight)
 };
+
+/// CPU seconds (user + system) this process has used so far.
+double cpu_seconds() {
+  rusage u{};
+  if (::getrusage(RUSAGE_SELF, &u) != 0) return std::numeric_limits<double>::quiet_NaN();
+  const auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
 
 /// This process's peak resident set (VmHWM of /proc/self/status), MiB; NaN where unreadable.
 double peak_rss_mib() {
@@ -487,8 +498,10 @@ start_state decide_start(const communicator& world, const profile_request& req, 
   const auto broadcast_start = steady::now();
   std::string bytes = world.rank() == 0 ? encode(state) : std::string();
   broadcast(world, bytes);
-  if (world.rank() != 0) state = decode<start_state>(bytes);
   timings.broadcast_s = seconds_since(broadcast_start);
+  const auto decode_start = steady::now();
+  if (world.rank() != 0) state = decode<start_state>(bytes);
+  timings.decode_s = seconds_since(decode_start);
   timings.broadcast_bytes = bytes.size();
   return state;
 }
@@ -611,7 +624,7 @@ struct run_totals {
 /// round has lasted run.flush_interval_s (or it has nothing left, or a stop was asked); then all
 /// ranks agree on whether to go on and write the round collectively.
 run_totals measure_rounds(const communicator& world, const context& base, const start_state& state,
-                          dataset::writer& out, dataset::run_lock* lock) {
+                          dataset::writer& out, dataset::run_lock* lock, double& round_wait_s) {
   const job_config& job = base.job;
   const bool root = world.rank() == 0;
 
@@ -666,9 +679,11 @@ run_totals measure_rounds(const communicator& world, const context& base, const 
       }
     }
     const int stopping = stop_level.load() > 0 ? 1 : 0;
+    const auto wait_start = steady::now();
     const auto sums = sum(world, {source->has_more() && !stopping ? 1 : 0, stopping,
                                   static_cast<std::int64_t>(round.batch.rows.size()), round.failed, round.remeasures},
                           tick);
+    round_wait_s += seconds_since(wait_start);
     out.write_batch(round.batch, slot_for(world, round.batch.drift.size()), slot_for(world, round.batch.algos.size()));
     t.rows += sums[2];
     t.failed += sums[3];
@@ -698,17 +713,20 @@ std::pair<double, double> median_max(std::vector<double> v) {
 /// rank spent in it, so each write and flush is taken at its maximum over the ranks.
 void print_timings(const communicator& world, const phase_timings& t, const dataset::io_stats& io) {
   wire::writer w;
-  w(io.batch_write_seconds), w(io.batch_flush_seconds), w(peak_rss_mib());
+  w(io.batch_write_seconds), w(io.batch_flush_seconds), w(peak_rss_mib()), w(cpu_seconds()), w(t.round_wait_s);
   const auto all = all_gather(world, w.take());
-  const double broadcast_s = max(world, t.broadcast_s), bind_s = max(world, t.bind_s), open_s = max(world, t.open_s);
+  const double broadcast_s = max(world, t.broadcast_s), decode_s = max(world, t.decode_s);
+  const double bind_s = max(world, t.bind_s), open_s = max(world, t.open_s);
   if (world.rank() != 0) return;
   std::vector<double> write_max(io.batch_write_seconds.size(), 0.0), flush_max(io.batch_flush_seconds.size(), 0.0);
-  std::vector<double> rss;
+  std::vector<double> rss, cpu, wait;
   for (const auto& bytes : all) {
     wire::reader r(bytes);
     std::vector<double> writes, flushes;
-    double mib = 0;
-    r(writes), r(flushes), r(mib);
+    double mib = 0, cpu_s = 0, wait_s = 0;
+    r(writes), r(flushes), r(mib), r(cpu_s), r(wait_s);
+    cpu.push_back(cpu_s);
+    wait.push_back(wait_s);
     for (std::size_t i = 0; i < std::min(writes.size(), write_max.size()); ++i) write_max[i] = std::max(write_max[i], writes[i]);
     for (std::size_t i = 0; i < std::min(flushes.size(), flush_max.size()); ++i) flush_max[i] = std::max(flush_max[i], flushes[i]);
     rss.push_back(mib);
@@ -718,14 +736,20 @@ void print_timings(const communicator& world, const phase_timings& t, const data
   const auto [flush_median, flush_max_s] = median_max(flush_max);
   const double rank0_mib = rss.front();
   const auto [rss_median, rss_max] = median_max(rss);
-  std::printf("esm profile: timings: plan_s=%.3f inspect_s=%.3f broadcast_s=%.3f broadcast_bytes=%llu bind_s=%.3f "
-              "create_s=%.3f open_s=%.3f\n",
-              t.plan_s, t.inspect_s, broadcast_s, static_cast<unsigned long long>(t.broadcast_bytes), bind_s,
+  std::printf("esm profile: timings: plan_s=%.3f inspect_s=%.3f broadcast_s=%.3f broadcast_bytes=%llu decode_s=%.3f "
+              "bind_s=%.3f create_s=%.3f open_s=%.3f (slowest rank for broadcast, decode, bind, open)\n",
+              t.plan_s, t.inspect_s, broadcast_s, static_cast<unsigned long long>(t.broadcast_bytes), decode_s, bind_s,
               t.create_s, open_s);
   std::printf("esm profile: timings: writes=%zu write_s_median=%.4f write_s_max=%.4f write_s_total=%.3f "
               "flush_s_median=%.4f flush_s_max=%.4f flush_s_total=%.3f (slowest rank per write)\n",
               write_max.size(), write_median, write_max_s, total(write_max), flush_median, flush_max_s,
               total(flush_max));
+  // CPU time says whether a run on oversubscribed cores was bound by them rather than by esm's
+  // coordination: all ranks' CPU seconds over the cores is a floor of the wall time.
+  const auto [wait_median, wait_max] = median_max(wait);
+  std::printf("esm profile: timings: cpu_s_rank0=%.2f cpu_s_total=%.2f round_wait_s_median=%.3f round_wait_s_max=%.3f "
+              "(per rank, summed over the rounds)\n",
+              cpu.front(), total(cpu), wait_median, wait_max);
   std::printf("esm profile: timings: vmhwm_mib_rank0=%.1f vmhwm_mib_min=%.1f vmhwm_mib_median=%.1f "
               "vmhwm_mib_max=%.1f ranks=%zu\n",
               rank0_mib, *std::min_element(rss.begin(), rss.end()), rss_median, rss_max, rss.size());
@@ -821,7 +845,7 @@ int run_profile(const communicator& world, const profile_request& req) {
     out->append_ranks({rank_row_of(mine, out->run_index())}, slot_for(world, 1));
     const context ctx{job,          sp,          state.plan, *be, compile, reference, out->max_samples(),
                       out->run_index(), world.rank(), mine.device, nullptr, nullptr, {}};
-    const auto t = measure_rounds(world, ctx, state, *out, lock ? &*lock : nullptr);
+    const auto t = measure_rounds(world, ctx, state, *out, lock ? &*lock : nullptr, timings.round_wait_s);
 
     dataset::run_end end;
     end.outcome = t.interrupted ? "interrupted" : "complete";
