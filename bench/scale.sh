@@ -7,6 +7,7 @@
 # memory per rank (esm profile --timings), and the load average. At 128 ranks also a kill -9 of a
 # random rank mid-run and a --resume that must lose nothing. Not a ctest (tests/dist/scale.sh is).
 #   bench/scale.sh [RANKS...]        (default: 8 32 64 128 256; ESM_SCALE_ARCHS to change 20000)
+#   bench/scale.sh kill              (only the kill -9 + resume at 128 ranks)
 set -uo pipefail
 source "$(dirname "$0")/bench_common.sh"
 out=$BENCH_OUT/scale
@@ -14,6 +15,8 @@ mkdir -p "$out"
 archs=${ESM_SCALE_ARCHS:-20000}
 counts=("$@")
 ((${#counts[@]})) || counts=(8 32 64 128 256)
+kill_only=0
+[[ ${counts[0]} == kill ]] && kill_only=1 counts=(128)
 job="$ESM_ROOT/jobs/scale-synthetic.ini"
 check=$ESM_ROOT/tests/dist/scale_check.py
 h5dump=$(command -v h5dump || command -v h5dump.openmpi)
@@ -34,6 +37,7 @@ profile() {  # $1 ranks $2 output $3 log, more arguments after
 machine_line | tee "$out/summary.txt"
 printf '%-5s %8s %7s %7s %6s %7s %7s %7s %7s %6s %8s %8s %8s %7s %7s %7s %7s %6s\n' ranks launch_s esm_s ideal_s eff% cpu_fl plan_s bcast_s decode writes wr_med_s wr_max_s fl_med_s wait_mx file_MB rss0_MB rss_med load1 | tee -a "$out/summary.txt"
 for n in "${counts[@]}"; do
+  ((kill_only)) && break
   h5=$out/scale-$n.h5 log=$out/scale-$n.log
   rm -f "$h5" "$h5.lock"
   load=$(load1)
@@ -63,8 +67,9 @@ if [[ " ${counts[*]} " == *" 128 "* ]]; then
   mpirun --oversubscribe -n 128 "$ESM" profile --config "$job" --sample.count="$archs" --output "$h5" \
     --run.progress_interval_s=0.5 > "$log" 2>&1 &
   launcher=$!
-  # Wait for a third of the plan to be measured, then kill one rank (bash's RANDOM picks it).
-  until (($(grep -oE '[0-9]+/[0-9]+ measured' "$log" 2> /dev/null | tail -1 | cut -d/ -f1 || echo 0) >= archs / 3)); do
+  # Wait for a third of the plan to be written (not only measured: the kill must find rows in the
+  # file to keep), then kill one rank (bash's RANDOM picks it).
+  until (($(grep -oE '[0-9]+ written' "$log" 2> /dev/null | tail -1 | cut -d' ' -f1 || echo 0) >= archs / 3)); do
     kill -0 "$launcher" 2> /dev/null || break
     sleep 0.2
   done
@@ -84,7 +89,7 @@ if [[ " ${counts[*]} " == *" 128 "* ]]; then
   python3 "$check" "$h5.ids" "$h5.results" --measured "$((done_before + $(measured "$log.resume")))" --kept "$h5.before" > "$log.check"
   check_rc=$?
   {
-    echo "kill -9 rank $victim of 128 (pid ${pids[$victim]}) at >= $((archs / 3)) archs measured: launcher exit $rc, $done_before rows done in the file"
+    echo "kill -9 rank $victim of 128 (pid ${pids[$victim]}) at >= $((archs / 3)) archs written: launcher exit $rc, $done_before rows done in the file"
     echo "resume on 128 ranks: exit $resume_rc, $(grep -E 'resuming' "$log.resume" | sed 's/esm profile: //'), launch $launch s"
     grep -E 'complete:|timings' "$log.resume" | sed 's/^/  /'
     sed 's/^/  /' "$log.check"
