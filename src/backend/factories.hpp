@@ -8,6 +8,7 @@
 namespace esm::backend {
 
 [[nodiscard]] std::unique_ptr<backend> make_reference_backend();
+[[nodiscard]] std::unique_ptr<backend> make_synthetic_backend();
 #ifdef ESM_HAVE_ONEDNN
 [[nodiscard]] std::unique_ptr<backend> make_onednn_backend();
 #endif

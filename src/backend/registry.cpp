@@ -39,6 +39,7 @@ std::vector<std::string> available_backends() {
   names.emplace_back("cudnn");
 #endif
   names.emplace_back("reference");
+  names.emplace_back("synthetic");
   return names;
 }
 
@@ -50,6 +51,7 @@ std::unique_ptr<backend> make_backend(std::string_view name) {
   if (name == "cudnn") return make_cudnn_backend();
 #endif
   if (name == "reference") return make_reference_backend();
+  if (name == "synthetic") return make_synthetic_backend();
   if (name == "cpu" || name == "cudnn") {
     throw usage_error("backend '" + std::string(name) + "' is not compiled into this esm build");
   }

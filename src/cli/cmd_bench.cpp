@@ -173,7 +173,7 @@ int bench(const args& a) {
   std::string precision_text, algos_text, mode_text, layout_text;
   opts.add_options()
       ("arch", po::value(&s.arch_text)->required(), "canonical architecture text (esm sample prints them)")
-      ("backend", po::value(&s.backend_name)->default_value("cpu"), "cpu | cudnn | reference")
+      ("backend", po::value(&s.backend_name)->default_value("cpu"), "cpu | cudnn | reference | synthetic")
       ("batch", po::value(&s.batch)->default_value(1), "batch size")
       ("reps", po::value(&s.policy.reps)->default_value(s.policy.reps), "timed repetitions")
       ("warmup-runs", po::value(&s.policy.warmup_runs)->default_value(s.policy.warmup_runs),

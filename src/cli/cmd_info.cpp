@@ -60,6 +60,7 @@ std::string report(const std::string& path, const dataset::contents& c, std::siz
      << " archs, sample seed " << p.sample_seed << '\n'
      << "backend      " << p.backend << " " << p.precision << " batch " << p.batch_size << "  (" << p.backend_version
      << ")\n"
+     << (p.synthetic ? "SYNTHETIC    latencies computed from MACs, not measured (esm train needs --allow-synthetic)\n" : "")
      << "measurement  " << p.measure_policy << '\n'
      << "config hash  " << p.config_hash << '\n'
      << "started      " << p.start_time << "  by: " << p.command_line << '\n'

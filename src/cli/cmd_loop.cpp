@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "esm/backend/backend.hpp"
 #include "esm/common/error.hpp"
 #include "esm/dist/job_config.hpp"
 #include "esm/dist/mpi.hpp"
@@ -26,7 +27,8 @@ int loop(const args& a) {
   command.add_options()
       ("config", po::value(&config), "job configuration (INI with a [loop] section; jobs/loop-cpu.ini)")
       ("output", po::value<std::string>(), "dataset file (the same as --output.path)")
-      ("resume", "continue an interrupted loop: measure its pending rows, then go on from its last iteration");
+      ("resume", "continue an interrupted loop: measure its pending rows, then go on from its last iteration")
+      ("allow-synthetic", "let the loop train on the synthetic backend's computed latencies (scale tests only)");
   po::options_description ini_keys;
   ini_keys.add(dist::job_options()).add(loop::loop_options());
   po::options_description all;
@@ -53,6 +55,11 @@ int loop(const args& a) {
       parsed.vm.erase("sample.count");
       parsed.vm.emplace("sample.count", po::variable_value(std::to_string(request.loop.policy.initial), false));
       request.job = dist::resolve_job(parsed.vm);
+      if (backend::make_backend(request.job.backend)->synthetic() && parsed.vm.count("allow-synthetic") == 0) {
+        throw usage_error("backend.name: '" + request.job.backend +
+                          "' computes latencies instead of measuring them, and the loop trains on them; "
+                          "pass --allow-synthetic to run it anyway");
+      }
       request.resume = parsed.resume;
       request.command_line = parsed.command_line;
     });

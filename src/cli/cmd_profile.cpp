@@ -14,7 +14,8 @@ namespace esm::cli {
 namespace {
 
 constexpr const char* usage_line =
-    "mpirun -n RANKS esm profile --config JOB.ini [--output DATASET.h5] [--resume] [--section.key=value ...]";
+    "mpirun -n RANKS esm profile --config JOB.ini [--output DATASET.h5] [--resume] [--timings] "
+    "[--section.key=value ...]";
 
 }  // namespace
 
@@ -24,7 +25,9 @@ int profile(const args& a) {
   command.add_options()
       ("config", po::value(&config), "job configuration (INI; jobs/*.ini)")
       ("output", po::value<std::string>(), "dataset file (the same as --output.path)")
-      ("resume", "continue an existing dataset: measure the rows not done yet");
+      ("resume", "continue an existing dataset: measure the rows not done yet")
+      ("timings", "after the run, print rank 0's plan and broadcast times, each collective write + flush "
+                  "(slowest rank) and every rank's peak memory");
   const auto job = dist::job_options();
   po::options_description all;
   all.add(command).add(job);
@@ -47,6 +50,7 @@ int profile(const args& a) {
       request.job = dist::resolve_job(parsed.vm);
       request.resume = parsed.resume;
       request.command_line = parsed.command_line;
+      request.timings = parsed.vm.count("timings") > 0;
     });
     check_same_job(world, request.job.text, config);
     return dist::run_profile(world, request);

@@ -24,7 +24,7 @@ namespace {
 
 constexpr const char* usage_line =
     "mpirun -n RANKS esm train --dataset DATASET.h5 --out MODEL.h5 [--encoding fcc] [--kinds ridge,mlp,xgboost] "
-    "[--folds 5] [--members 5] [--seed 0] [--label auto|trimmed|normalised|graph|eager]";
+    "[--folds 5] [--members 5] [--seed 0] [--label auto|trimmed|normalised|graph|eager] [--allow-synthetic]";
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -112,6 +112,7 @@ int train(const args& a) {
   po::options_description opts("esm train options");
   std::string dataset_path, out, encoding, kinds, label, lut_dir, blend;
   long long folds = 5, members = 5, seed = 0;
+  bool allow_synthetic = false;
   opts.add_options()
       ("dataset", po::value(&dataset_path)->required(), "latency dataset (esm profile)")
       ("out", po::value(&out)->required(), "model file to write (HDF5); the CV table goes beside it as .cv.csv")
@@ -124,7 +125,9 @@ int train(const args& a) {
        "auto (graph on a GPU dataset with graph-replay latencies, else trimmed) | trimmed | normalised "
        "(reference-normalised latency) | graph | eager")
       ("lut", po::value(&lut_dir), "lookup-table directory (OFA YAML layout) for the lut encoding")
-      ("blend", po::value(&blend)->default_value("stacked"), "final model's kind weights: stacked (fitted on CV predictions) | equal");
+      ("blend", po::value(&blend)->default_value("stacked"), "final model's kind weights: stacked (fitted on CV predictions) | equal")
+      ("allow-synthetic", po::bool_switch(&allow_synthetic),
+       "train on a dataset of the synthetic backend (computed latencies; for scale tests only)");
   for (const auto& arg : a) {
     if (arg == "--help" || arg == "-h") {
       po::variables_map vm;
@@ -156,6 +159,10 @@ int train(const args& a) {
         lut = std::make_unique<features::lut_table>(features::lut_table::load_ofa_yaml_dir(lut_dir));
       }
       const auto contents = dataset::read(dataset_path);
+      if (contents.prov.synthetic && !allow_synthetic) {
+        throw usage_error("'" + dataset_path + "' is synthetic (backend " + contents.prov.backend +
+                          ": latencies computed from MACs, not measured); pass --allow-synthetic to train on it anyway");
+      }
       data = train::load_training_data(contents, train::resolve_label(label, contents));
       if (data.y.size() < cv.folds) {
         throw usage_error("dataset has " + std::to_string(data.y.size()) + " usable rows, fewer than --folds " +

@@ -199,6 +199,7 @@ std::vector<char> new_file_image(const provenance& prov, const run_info& first_r
   h5::write_attribute(root, "mpi_library_version", prov.mpi_library_version);
   h5::write_attribute(root, "hdf5_version", hdf5_version());
   h5::write_attribute(root, "backend_version", prov.backend_version);
+  if (prov.synthetic) h5::write_attribute(root, "synthetic", std::int64_t{1});  // additive: no schema change
   write_slurm_ids(root, first_run);
   h5::write_attribute(root, "start_time", prov.start_time);
   h5::write_attribute(root, "end_time", std::string_view{});
@@ -414,6 +415,7 @@ void writer::append_ranks(const std::vector<rank_row>& mine, append_slot slot) {
 void writer::write_batch(const batch& mine, append_slot drift, append_slot algos) {
   auto& m = *impl_;
   stopwatch sw(m.stats.seconds);
+  const auto batch_start = std::chrono::steady_clock::now();
   const std::size_t k = mine.rows.size();
   if (mine.results.size() != k || mine.samples.size() != k) throw error("batch rows, results and samples differ in count");
 
@@ -443,7 +445,11 @@ void writer::write_batch(const batch& mine, append_slot drift, append_slot algos
   m.note_transfer();
   m.append(m.drift.get(), m.drift_type.get(), mine.drift, drift);
   m.append(m.algos.get(), m.algo_type.get(), mine.algos, algos);
+  const auto flush_start = std::chrono::steady_clock::now();
   ESM_H5(H5Fflush(m.file.get(), H5F_SCOPE_GLOBAL));
+  const auto end = std::chrono::steady_clock::now();
+  m.stats.batch_write_seconds.push_back(std::chrono::duration<double>(flush_start - batch_start).count());
+  m.stats.batch_flush_seconds.push_back(std::chrono::duration<double>(end - flush_start).count());
   ++m.stats.batches;
   m.stats.rows += k;
 }

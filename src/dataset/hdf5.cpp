@@ -257,6 +257,34 @@ std::size_t stored_elements(hid_t dset, std::string_view what) {
   return static_cast<std::size_t>(n);
 }
 
+namespace {
+
+/// The union of the row runs [first, last) of `runs` (first, count pairs) on a copy of `whole`.
+/// HDF5 1.10 merges each H5S_SELECT_OR into the selection's span tree at a cost that grows with
+/// the spans already there, so OR-ing n runs one by one costs O(n^2): 14 s for 10,000 scattered
+/// rows (a 2-rank synthetic run of 100,000 archs spent 91% of its wall time there). Halves are
+/// built separately and combined (H5Scombine_select, linear in both): O(n log n), 0.07 s.
+dataspace union_of_runs(hid_t whole, const std::vector<std::pair<hsize_t, hsize_t>>& runs, std::size_t lo,
+                        std::size_t hi, std::vector<hsize_t>& start, std::vector<hsize_t>& count) {
+  constexpr std::size_t linear_below = 64;  // few spans: plain OR-ing is cheapest
+  if (hi - lo <= linear_below) {
+    dataspace space(ESM_H5(H5Scopy(whole)));
+    for (std::size_t i = lo; i < hi; ++i) {
+      start[0] = runs[i].first;
+      count[0] = runs[i].second;
+      ESM_H5(H5Sselect_hyperslab(space.get(), i == lo ? H5S_SELECT_SET : H5S_SELECT_OR, start.data(), nullptr,
+                                 count.data(), nullptr));
+    }
+    return space;
+  }
+  const std::size_t mid = lo + (hi - lo) / 2;
+  const auto left = union_of_runs(whole, runs, lo, mid, start, count);
+  const auto right = union_of_runs(whole, runs, mid, hi, start, count);
+  return dataspace(ESM_H5(H5Scombine_select(left.get(), H5S_SELECT_OR, right.get())));
+}
+
+}  // namespace
+
 dataspace select_rows(hid_t dset, const std::vector<hsize_t>& rows) {
   dataspace space(ESM_H5(H5Dget_space(dset)));
   if (rows.empty()) {
@@ -268,18 +296,14 @@ dataspace select_rows(hid_t dset, const std::vector<hsize_t>& rows) {
   ESM_H5(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr));
   std::vector<hsize_t> start(dims.size(), 0), count(dims);
   // Runs of consecutive rows become one hyperslab each: fewer, larger blocks for MPI-IO.
-  bool first = true;
+  std::vector<std::pair<hsize_t, hsize_t>> runs;
   for (std::size_t i = 0; i < rows.size();) {
     std::size_t j = i + 1;
     while (j < rows.size() && rows[j] == rows[j - 1] + 1) ++j;
-    start[0] = rows[i];
-    count[0] = j - i;
-    ESM_H5(H5Sselect_hyperslab(space.get(), first ? H5S_SELECT_SET : H5S_SELECT_OR, start.data(), nullptr,
-                               count.data(), nullptr));
-    first = false;
+    runs.emplace_back(rows[i], j - i);
     i = j;
   }
-  return space;
+  return union_of_runs(space.get(), runs, 0, runs.size(), start, count);
 }
 
 dataspace select_row_range(hid_t dset, hsize_t first, hsize_t count) {

@@ -99,6 +99,7 @@ contents read_contents(const std::string& path, bool with_samples) {
   p.measure_policy = h5::read_string_attribute(root, "measure_policy");
   p.mpi_library_version = h5::read_string_attribute(root, "mpi_library_version");
   p.backend_version = h5::read_string_attribute(root, "backend_version");
+  p.synthetic = h5::has_attribute(root, "synthetic") && h5::read_int_attribute(root, "synthetic") != 0;
   p.max_samples = h5::read_int_attribute(root, "max_samples");
   p.start_time = h5::read_string_attribute(root, "start_time");
 

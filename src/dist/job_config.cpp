@@ -67,7 +67,7 @@ std::vector<key> keys() {
       {"measure.burst_reps", std::to_string(p.burst_reps), "interleaved: an arch's repetitions per burst"},
       {"measure.interleave_group", std::to_string(p.interleave_group), "interleaved: archs measured together"},
       {"measure.reference", "auto", "reference network (canonical text; auto: a fixed arch of the space)"},
-      {"backend.name", "cpu", "cpu | cudnn | reference"},
+      {"backend.name", "cpu", "cpu | cudnn | reference | synthetic (computed latencies, for scale tests)"},
       {"backend.precision", std::string(backend::to_string(c.prec)), "fp32 | fp16"},
       {"backend.batch", "1", "batch size"},
       {"backend.seed", std::to_string(c.seed), "seed of weights and input"},
@@ -83,6 +83,7 @@ std::vector<key> keys() {
       {"run.chunk", "0", "archs per measurement call (0: measure.drift_every, or 8 without the guard)"},
       {"run.flush_interval_s", "10", "seconds between collective writes (at chunk ends)"},
       {"run.progress_interval_s", "5", "seconds between progress lines"},
+      {"run.synthetic_sleep_ms", "0", "synthetic backend: ms each timed pass sleeps (the device time it stands for)"},
   };
 }
 
@@ -355,6 +356,10 @@ job_config resolve_job(const po::variables_map& vm) {
   j.progress_interval_s = r.real("run.progress_interval_s");
   if (j.flush_interval_s < 0) throw usage_error("run.flush_interval_s: must be >= 0");
   if (j.progress_interval_s < 0) throw usage_error("run.progress_interval_s: must be >= 0");
+  // In [run], not [backend]: the sleep changes how long a run takes, never the synthetic values,
+  // so a resume may change it (and the config hash of every existing dataset stays as it was).
+  j.compile.synthetic_sleep_ms = r.real("run.synthetic_sleep_ms");
+  if (j.compile.synthetic_sleep_ms < 0) throw usage_error("run.synthetic_sleep_ms: must be >= 0");
 
   // The resolved text: sections in table order, every key with its canonical value.
   std::string hashed, section;

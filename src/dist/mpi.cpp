@@ -136,26 +136,36 @@ std::pair<std::int64_t, std::int64_t> exclusive_scan(const communicator& c, std:
   return {before, sum(c, value)};
 }
 
+// Broadcast and gather wait quietly too: a blocking MPI_Bcast spins in Open MPI, and with more
+// ranks than cores (oversubscribed scale tests, CPU ranks beside their neighbours) the spinning
+// receivers took the cores from the ranks still forwarding the plan (docs/performance.md §9).
 void broadcast(const communicator& c, std::string& bytes, int root) {
   std::uint64_t size = bytes.size();
-  ESM_MPI(MPI_Bcast(&size, 1, MPI_UINT64_T, root, c.get()));
+  MPI_Request request = MPI_REQUEST_NULL;
+  ESM_MPI(MPI_Ibcast(&size, 1, MPI_UINT64_T, root, c.get(), &request));
+  wait_quietly(request);
   bytes.resize(size);
   // MPI counts are int: send in pieces below 2^30 bytes.
   constexpr std::uint64_t piece = std::uint64_t{1} << 30;
   for (std::uint64_t at = 0; at < size; at += piece) {
     const auto n = static_cast<int>(std::min(piece, size - at));
-    ESM_MPI(MPI_Bcast(bytes.data() + at, n, MPI_CHAR, root, c.get()));
+    ESM_MPI(MPI_Ibcast(bytes.data() + at, n, MPI_CHAR, root, c.get(), &request));
+    wait_quietly(request);
   }
 }
 
 std::vector<std::string> all_gather(const communicator& c, const std::string& mine) {
   const int n = static_cast<int>(mine.size());
   std::vector<int> sizes(static_cast<std::size_t>(c.size()));
-  ESM_MPI(MPI_Allgather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, c.get()));
+  MPI_Request request = MPI_REQUEST_NULL;
+  ESM_MPI(MPI_Iallgather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, c.get(), &request));
+  wait_quietly(request);
   std::vector<int> offsets(sizes.size(), 0);
   for (std::size_t i = 1; i < sizes.size(); ++i) offsets[i] = offsets[i - 1] + sizes[i - 1];
   std::string all(static_cast<std::size_t>(offsets.back() + sizes.back()), '\0');
-  ESM_MPI(MPI_Allgatherv(mine.data(), n, MPI_CHAR, all.data(), sizes.data(), offsets.data(), MPI_CHAR, c.get()));
+  ESM_MPI(MPI_Iallgatherv(mine.data(), n, MPI_CHAR, all.data(), sizes.data(), offsets.data(), MPI_CHAR, c.get(),
+                          &request));
+  wait_quietly(request);
   std::vector<std::string> out;
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     out.push_back(all.substr(static_cast<std::size_t>(offsets[i]), static_cast<std::size_t>(sizes[i])));

@@ -2,6 +2,7 @@
 #include "esm/dist/profile.hpp"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <numeric>
 #include <optional>
 #include <type_traits>
 
@@ -70,6 +72,41 @@ std::string duration_text(double s) {
   return text;
 }
 
+/// Wall times of the phases whose cost grows with the rank count or the plan, not with the archs a
+/// rank measures (esm profile --timings; docs/performance.md, "Scaling to hundreds of ranks").
+struct phase_timings {
+  double plan_s = 0;         ///< rank 0: sampling the plan, building each network for its MACs
+  double inspect_s = 0;      ///< rank 0: the run lock and reading a dataset to resume
+  double broadcast_s = 0;    ///< this rank: encoding (rank 0) and receiving rank 0's decisions
+  double decode_s = 0;       ///< this rank: decoding them (the plan's entries)
+  std::uint64_t broadcast_bytes = 0;
+  double bind_s = 0;         ///< this rank: binding (rank table gathered)
+  double create_s = 0;       ///< creating the file (rank 0 builds it)
+  double open_s = 0;         ///< this rank: the collective open for writing
+  double round_wait_s = 0;   ///< this rank: waiting at round ends for the others (their chunk in flight)
+};
+
+/// CPU seconds (user + system) this process has used so far.
+double cpu_seconds() {
+  rusage u{};
+  if (::getrusage(RUSAGE_SELF, &u) != 0) return std::numeric_limits<double>::quiet_NaN();
+  const auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
+
+/// This process's peak resident set (VmHWM of /proc/self/status), MiB; NaN where unreadable.
+double peak_rss_mib() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return std::numeric_limits<double>::quiet_NaN();
+  char line[256];
+  double kib = std::numeric_limits<double>::quiet_NaN();
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::sscanf(line, "VmHWM: %lf kB", &kib) == 1) break;
+  }
+  std::fclose(f);
+  return kib / 1024.0;
+}
+
 // ---- wire encodings of what rank 0 decides ----------------------------------------------------
 
 /// What rank 0 found or decided before the collective open.
@@ -102,6 +139,9 @@ void transfer(Io& io, S& s) requires std::is_same_v<std::remove_const_t<S>, star
   io(p.command_line), io(p.config_text), io(p.config_hash), io(p.space), io(p.variant), io(p.backend);
   io(p.precision), io(p.measure_policy), io(p.mpi_library_version), io(p.backend_version), io(p.start_time);
   io(p.gene_names), io(p.batch_size), io(p.sample_seed), io(p.weights_seed), io(p.max_samples);
+  auto synthetic = static_cast<std::uint8_t>(p.synthetic);
+  io(synthetic);
+  if constexpr (!std::is_const_v<S>) p.synthetic = synthetic != 0;
   auto& i = s.run;
   io(i.command_line), io(i.host), io(i.partition), io(i.start_time), io(i.slurm_job_id), io(i.slurm_array_job_id);
   io(i.slurm_array_task_id), io(i.pid), io(i.world_size);
@@ -428,12 +468,14 @@ class progress_printer {
 /// Collective. Rank 0 builds the plan and the provenance, takes the run lock and inspects the
 /// dataset to resume; every rank learns the outcome. `lock` holds the lock on rank 0.
 start_state decide_start(const communicator& world, const profile_request& req, const backend::backend& be,
-                         std::optional<dataset::run_lock>& lock) {
+                         std::optional<dataset::run_lock>& lock, phase_timings& timings) {
   const job_config& job = req.job;
   start_state state;
   all_or_none(world, [&] {
     if (world.rank() != 0) return;
+    const auto plan_start = steady::now();
     state.plan = req.plan ? *req.plan : build_plan(job);
+    timings.plan_s = seconds_since(plan_start);
     const std::string now = dataset::iso_utc_now();
     auto& p = state.prov;
     p.command_line = req.command_line;
@@ -450,6 +492,7 @@ start_state decide_start(const communicator& world, const profile_request& req, 
     p.measure_policy = measure::to_text(job.measure);
     p.mpi_library_version = library_version();
     p.backend_version = be.version();
+    p.synthetic = be.synthetic();
     p.max_samples = job.max_samples();
     p.start_time = now;
     auto& i = state.run;
@@ -464,13 +507,22 @@ start_state decide_start(const communicator& world, const profile_request& req, 
     i.slurm_array_task_id = env_or_empty("SLURM_ARRAY_TASK_ID");
     state.marker = "host=" + i.host + " pid=" + std::to_string(i.pid) + " start_time=" + now +
                    (i.slurm_job_id.empty() ? "" : " slurm_job_id=" + i.slurm_job_id);
+    const auto inspect_start = steady::now();
     lock.emplace(dataset::run_lock::acquire(job.output, {i.host, static_cast<long>(i.pid), now, i.slurm_job_id}));
     state.note = lock->note();
     inspect_output(req, state);
+    timings.inspect_s = seconds_since(inspect_start);
   });
+  // The agreement above ended together on every rank: from here to the decoded state is the
+  // broadcast's cost as each rank sees it.
+  const auto broadcast_start = steady::now();
   std::string bytes = world.rank() == 0 ? encode(state) : std::string();
   broadcast(world, bytes);
+  timings.broadcast_s = seconds_since(broadcast_start);
+  const auto decode_start = steady::now();
   if (world.rank() != 0) state = decode<start_state>(bytes);
+  timings.decode_s = seconds_since(decode_start);
+  timings.broadcast_bytes = bytes.size();
   return state;
 }
 
@@ -595,7 +647,7 @@ struct run_totals {
 /// round has lasted run.flush_interval_s (or it has nothing left, or a stop was asked); then all
 /// ranks agree on whether to go on and write the round collectively.
 run_totals measure_rounds(const communicator& world, const context& base, const start_state& state,
-                          dataset::writer& out, dataset::run_lock* lock) {
+                          dataset::writer& out, dataset::run_lock* lock, double& round_wait_s) {
   const job_config& job = base.job;
   const bool root = world.rank() == 0;
 
@@ -650,9 +702,11 @@ run_totals measure_rounds(const communicator& world, const context& base, const 
       }
     }
     const int stopping = stop_level.load() > 0 ? 1 : 0;
+    const auto wait_start = steady::now();
     const auto sums = sum(world, {source->has_more() && !stopping ? 1 : 0, stopping,
                                   static_cast<std::int64_t>(round.batch.rows.size()), round.failed, round.remeasures},
                           tick);
+    round_wait_s += seconds_since(wait_start);
     out.write_batch(round.batch, slot_for(world, round.batch.drift.size()), slot_for(world, round.batch.algos.size()));
     t.rows += sums[2];
     t.failed += sums[3];
@@ -669,6 +723,60 @@ run_totals measure_rounds(const communicator& world, const context& base, const 
     progress.finish_line();
   }
   return t;  // the counters' windows are freed here, collectively, on every rank
+}
+
+/// Median and maximum of `v` (NaN, NaN when empty).
+std::pair<double, double> median_max(std::vector<double> v) {
+  if (v.empty()) return {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
+  std::sort(v.begin(), v.end());
+  return {v[v.size() / 2], v.back()};
+}
+
+/// Collective: the --timings lines, printed by rank 0. A collective write costs what its slowest
+/// rank spent in it, so each write and flush is taken at its maximum over the ranks.
+void print_timings(const communicator& world, const phase_timings& t, const dataset::io_stats& io) {
+  wire::writer w;
+  w(io.batch_write_seconds), w(io.batch_flush_seconds), w(peak_rss_mib()), w(cpu_seconds()), w(t.round_wait_s);
+  const auto all = all_gather(world, w.take());
+  const double broadcast_s = max(world, t.broadcast_s), decode_s = max(world, t.decode_s);
+  const double bind_s = max(world, t.bind_s), open_s = max(world, t.open_s);
+  if (world.rank() != 0) return;
+  std::vector<double> write_max(io.batch_write_seconds.size(), 0.0), flush_max(io.batch_flush_seconds.size(), 0.0);
+  std::vector<double> rss, cpu, wait;
+  for (const auto& bytes : all) {
+    wire::reader r(bytes);
+    std::vector<double> writes, flushes;
+    double mib = 0, cpu_s = 0, wait_s = 0;
+    r(writes), r(flushes), r(mib), r(cpu_s), r(wait_s);
+    cpu.push_back(cpu_s);
+    wait.push_back(wait_s);
+    for (std::size_t i = 0; i < std::min(writes.size(), write_max.size()); ++i) write_max[i] = std::max(write_max[i], writes[i]);
+    for (std::size_t i = 0; i < std::min(flushes.size(), flush_max.size()); ++i) flush_max[i] = std::max(flush_max[i], flushes[i]);
+    rss.push_back(mib);
+  }
+  const auto total = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); };
+  const auto [write_median, write_max_s] = median_max(write_max);
+  const auto [flush_median, flush_max_s] = median_max(flush_max);
+  const double rank0_mib = rss.front();
+  const auto [rss_median, rss_max] = median_max(rss);
+  std::printf("esm profile: timings: plan_s=%.3f inspect_s=%.3f broadcast_s=%.3f broadcast_bytes=%llu decode_s=%.3f "
+              "bind_s=%.3f create_s=%.3f open_s=%.3f (slowest rank for broadcast, decode, bind, open)\n",
+              t.plan_s, t.inspect_s, broadcast_s, static_cast<unsigned long long>(t.broadcast_bytes), decode_s, bind_s,
+              t.create_s, open_s);
+  std::printf("esm profile: timings: writes=%zu write_s_median=%.4f write_s_max=%.4f write_s_total=%.3f "
+              "flush_s_median=%.4f flush_s_max=%.4f flush_s_total=%.3f (slowest rank per write)\n",
+              write_max.size(), write_median, write_max_s, total(write_max), flush_median, flush_max_s,
+              total(flush_max));
+  // CPU time says whether a run on oversubscribed cores was bound by them rather than by esm's
+  // coordination: all ranks' CPU seconds over the cores is a floor of the wall time.
+  const auto [wait_median, wait_max] = median_max(wait);
+  std::printf("esm profile: timings: cpu_s_rank0=%.2f cpu_s_total=%.2f round_wait_s_median=%.3f round_wait_s_max=%.3f "
+              "(per rank, summed over the rounds)\n",
+              cpu.front(), total(cpu), wait_median, wait_max);
+  std::printf("esm profile: timings: vmhwm_mib_rank0=%.1f vmhwm_mib_min=%.1f vmhwm_mib_median=%.1f "
+              "vmhwm_mib_max=%.1f ranks=%zu\n",
+              rank0_mib, *std::min_element(rss.begin(), rss.end()), rss_median, rss_max, rss.size());
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -714,13 +822,16 @@ int run_profile(const communicator& world, const profile_request& req) {
   all_or_none(world, [&] { be = backend::make_backend(job.backend); });
 
   std::optional<dataset::run_lock> lock;  // rank 0 only
-  const start_state state = decide_start(world, req, *be, lock);
+  phase_timings timings;
+  const start_state state = decide_start(world, req, *be, lock, timings);
   const auto total = static_cast<std::int64_t>(state.plan.size());
   const auto done_before = total - static_cast<std::int64_t>(state.pending.size());
 
   backend::compile_options compile = job.compile;
   std::string table;
+  const auto bind_start = steady::now();
   const binding mine = bind_rank(world, job, *be, compile, table);
+  timings.bind_s = seconds_since(bind_start);
 
   // The reference network, compiled once per rank when the policy uses it.
   const auto& sp = space::find_space(job.space);
@@ -737,7 +848,10 @@ int run_profile(const communicator& world, const profile_request& req) {
 
   // Printed once the dataset is open: a refused output (a full disk) leaves stdout empty.
   double create_seconds = 0;
+  const auto open_start = steady::now();
   const auto out = open_dataset(world, job, state, create_seconds);
+  timings.create_s = create_seconds;
+  timings.open_s = seconds_since(open_start) - create_seconds;
   if (root) {
     std::printf("esm profile: %lld archs of %s%s, backend %s %s batch %d, %d ranks, %s partition, chunk %d\n",
                 static_cast<long long>(total), job.space.c_str(), job.width ? (" " + *job.width).c_str() : "",
@@ -754,7 +868,7 @@ int run_profile(const communicator& world, const profile_request& req) {
     out->append_ranks({rank_row_of(mine, out->run_index())}, slot_for(world, 1));
     const context ctx{job,          sp,          state.plan, *be, compile, reference, out->max_samples(),
                       out->run_index(), world.rank(), mine.device, nullptr, nullptr, {}};
-    const auto t = measure_rounds(world, ctx, state, *out, lock ? &*lock : nullptr);
+    const auto t = measure_rounds(world, ctx, state, *out, lock ? &*lock : nullptr, timings.round_wait_s);
 
     dataset::run_end end;
     end.outcome = t.interrupted ? "interrupted" : "complete";
@@ -764,6 +878,7 @@ int run_profile(const communicator& world, const profile_request& req) {
     end.hdf5_seconds = max(world, create_seconds + out->stats().seconds);
     const auto independent = sum(world, static_cast<std::int64_t>(out->stats().independent_transfers));
     out->close(end);
+    if (req.timings) print_timings(world, timings, out->stats());
     if (root) {
       const double wall = seconds_since(started);
       std::printf("esm profile: %s: %lld rows measured in this run (%lld failed, %lld re-measured), %lld/%lld done; "

@@ -311,6 +311,43 @@ TEST(DatasetSchema, VersionOneFilesReadWithoutTheDriftThreshold) {
   EXPECT_TRUE(std::isfinite(c.results[0].trimmed_mean_ms));
 }
 
+// select_rows builds large scattered selections by halves (H5Scombine_select): exactly the listed
+// rows, whole rows of a 2-D dataset, whatever the number of runs (below and above the 64-run
+// threshold where it stops OR-ing one by one).
+TEST(Hdf5Selection, ScatteredRowsSelectExactlyThoseRows) {
+  h5::library_init();
+  const hsize_t dims[2] = {5000, 3};
+  for (const hsize_t step : {hsize_t{97}, hsize_t{3}}) {  // 52 runs, then 1667 runs
+    h5::dataspace whole(ESM_H5(H5Screate_simple(2, dims, nullptr)));
+    h5::file f(ESM_H5(H5Fcreate((std::filesystem::temp_directory_path() / ("esm_sel_" + std::to_string(::getpid()) + ".h5")).c_str(),
+                                H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)));
+    h5::dataset d(ESM_H5(H5Dcreate2(f.get(), "t", H5T_NATIVE_INT, whole.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)));
+    std::vector<hsize_t> rows;
+    for (hsize_t r = 1; r < dims[0]; r += step) {
+      rows.push_back(r);
+      if (r + 1 < dims[0] && r % 2 == 1) rows.push_back(++r);  // some runs of two
+    }
+    const auto file_space = h5::select_rows(d.get(), rows);
+    ASSERT_EQ(H5Sget_select_npoints(file_space.get()), static_cast<hssize_t>(rows.size() * dims[1]));
+    std::vector<int> values(rows.size() * dims[1]);
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<int>(rows[i / dims[1]]) + 1;
+    const auto mem_space = h5::memory_rows(rows.size(), dims[1]);
+    ESM_H5(H5Dwrite(d.get(), H5T_NATIVE_INT, mem_space.get(), file_space.get(), H5P_DEFAULT, values.data()));
+    std::vector<int> back(dims[0] * dims[1], -1);
+    ESM_H5(H5Dread(d.get(), H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, back.data()));
+    std::vector<bool> selected(dims[0], false);
+    for (const auto r : rows) selected[r] = true;
+    for (hsize_t r = 0; r < dims[0]; ++r) {
+      for (hsize_t c = 0; c < dims[1]; ++c) {
+        ASSERT_EQ(back[r * dims[1] + c], selected[r] ? static_cast<int>(r) + 1 : 0) << "row " << r << " step " << step;
+      }
+    }
+    d.close();
+    f.close();
+    std::filesystem::remove(std::filesystem::temp_directory_path() / ("esm_sel_" + std::to_string(::getpid()) + ".h5"));
+  }
+}
+
 TEST(Hdf5Errors, CarryTheCallAndTheWalkedStack) {
   h5::library_init();
   h5::file f(ESM_H5(H5Fcreate((std::filesystem::temp_directory_path() / ("esm_h5err_" + std::to_string(::getpid()) + ".h5")).c_str(),

@@ -53,6 +53,8 @@ struct compile_options {
   /// leaves only eager timing, and the description says why.
   bool both_launch_modes = false;
   tensor_layout layout = tensor_layout::nchw;  ///< GPU activations' memory layout (nhwc: fp16 only)
+  // synthetic backend
+  double synthetic_sleep_ms = 0;  ///< sleep per pass, standing in for the device's time
 };
 
 /// The algorithm chosen for one layer (GPU backends), recorded so a study can replay it.
@@ -113,11 +115,14 @@ class backend {
   [[nodiscard]] virtual std::string_view name() const = 0;
   /// Library versions, e.g. "oneDNN 2.6.3" or "CUDA runtime 13.0, driver 13.0, cuDNN 9.19.0".
   [[nodiscard]] virtual std::string version() const = 0;
+  /// True for a backend whose "timings" are computed, not measured (the synthetic backend):
+  /// datasets it makes are marked, and esm train refuses them unless asked.
+  [[nodiscard]] virtual bool synthetic() const { return false; }
   [[nodiscard]] virtual std::unique_ptr<executable> compile(const net::network& net,
                                                             const compile_options& options) const = 0;
 };
 
-/// Names of the backends compiled into this build ("cpu", "cudnn").
+/// Names of the backends compiled into this build ("cpu", "cudnn", "reference", "synthetic").
 [[nodiscard]] std::vector<std::string> available_backends();
 /// Throws usage_error for an unknown name or a backend not compiled in.
 [[nodiscard]] std::unique_ptr<backend> make_backend(std::string_view name);

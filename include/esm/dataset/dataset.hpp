@@ -44,6 +44,9 @@ struct io_stats {
   std::uint64_t rows = 0;         ///< result rows this rank wrote
   std::uint64_t independent_transfers = 0;  ///< transfers HDF5 did not run collectively
   std::string last_independent_cause;       ///< H5Pget_mpio_no_collective_cause, if any
+  /// Per write_batch call, in order: seconds in the collective writes (results, samples, drift and
+  /// algorithm appends) and in the H5Fflush that ends it (esm profile --timings).
+  std::vector<double> batch_write_seconds, batch_flush_seconds;
 };
 
 /// Name under which `create` builds a new file before it is renamed to `path`.

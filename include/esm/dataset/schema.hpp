@@ -194,6 +194,9 @@ struct provenance {
   std::string backend_version;
   std::int64_t max_samples = 0;  ///< width of /samples
   std::string start_time;        ///< ISO 8601 UTC, the creating run's start
+  /// Root attribute synthetic = 1 (absent otherwise): the latencies were computed by the synthetic
+  /// backend, not measured. esm train refuses such a dataset unless --allow-synthetic.
+  bool synthetic = false;
 };
 
 /// Per-run provenance (/runs/<k> attributes).

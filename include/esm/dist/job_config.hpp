@@ -44,6 +44,7 @@ struct job_config {
   int chunk = 0;                    ///< archs per measure_batch call (resolved: never 0)
   double flush_interval_s = 10;     ///< a collective write (and flush) at least this often
   double progress_interval_s = 5;   ///< rank 0's progress lines at most this often
+  // (run.synthetic_sleep_ms goes to compile.synthetic_sleep_ms)
 
   std::string text;         ///< fully resolved INI (every key, defaults included)
   std::string config_hash;  ///< 16 hex digits over [space] [sample] [measure] [backend]

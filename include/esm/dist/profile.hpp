@@ -28,6 +28,9 @@ struct profile_request {
   /// When set (rank 0's value counts): the plan to measure instead of sampling [sample]. The closed
   /// loop passes its whole, growing plan with resume = true, so that only its pending rows run.
   std::optional<std::vector<dataset::arch_entry>> plan;
+  /// Rank 0 prints the phase times (plan, broadcast, open), every collective write + flush (slowest
+  /// rank) and the ranks' peak memory after the run (esm profile --timings).
+  bool timings = false;
 };
 
 /// The plan entry of `a`: canonical text, id, genes, depth, resolution, MACs and parameters.
