@@ -41,10 +41,10 @@ def synthetic_dataset(tmp_path_factory) -> pathlib.Path:
 
 @pytest.fixture(scope="session")
 def model_file(esm_cli, synthetic_dataset, tmp_path_factory) -> pathlib.Path:
-    """A ridge + MLP ensemble trained by `esm train` on the synthetic dataset."""
+    """A ridge + MLP ensemble (equal blend: its members' spread is the std) trained by `esm train`."""
     path = tmp_path_factory.mktemp("model") / "model.h5"
     run_cli(esm_cli, "train", "--dataset", str(synthetic_dataset), "--out", str(path), "--kinds", "ridge,mlp",
-            "--folds", "2", "--members", "2", "--seed", "5")
+            "--folds", "2", "--members", "2", "--seed", "5", "--blend", "equal")
     return path
 
 

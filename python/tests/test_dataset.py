@@ -24,12 +24,12 @@ def test_current_schema(synthetic_dataset):
     failed = f[f["status"] == "failed"]
     assert len(failed) == 12 and failed["trimmed_mean_ms"].isna().all()
     done = f[f["status"] == "done"]
-    assert (done["trimmed_mean_ms"] > 0).all() and (done["macs"] > 0).all()
-    # Rows are the archs of the file, in order: depth, MACs and id agree with esm describe.
+    assert (done["trimmed_mean_ms"] > 0).all()
+    # Rows are the archs of the file, in order: depth and id agree with esm describe (the test
+    # tool leaves MACs at 0; test_schema_1 checks them on a real dataset).
     for i in (0, 57):
         desc = esm.describe(f["arch"][i])
         assert desc["depth"] == f["depth"][i]
-        assert desc["network"]["total_macs"] == f["macs"][i]
         assert desc["id"] == format(int(f["id"][i]), "016x")
 
 
@@ -43,6 +43,10 @@ def test_schema_1(esm_cli, schema1_dataset):
     cli = run_cli(esm_cli, "info", str(schema1_dataset)).stdout
     assert d.provenance["config_hash"] in cli
     assert (f["trimmed_mean_ms"] > 0).all() and (f["n"] > 0).all()
+    for i in range(len(f)):
+        desc = esm.describe(f["arch"][i])
+        assert (desc["depth"], desc["network"]["total_macs"], desc["id"]) == \
+            (f["depth"][i], f["macs"][i], format(int(f["id"][i]), "016x"))
 
 
 def test_open_dataset_errors(tmp_path, model_file):

@@ -33,8 +33,8 @@ def test_sample_constraints_and_weights_match_cli(esm_cli):
     got = esm.sample("ofa-mbv3", 12, seed=3, width="w1.2", resolution=160)
     assert got == cli and all(":w1.2:r160:" in a for a in got)
     cli = run_cli(esm_cli, "sample", "--space", "densenet", "--count", "10", "--policy", "weighted",
-                  "--bin-weights", "20:1,30:3", "--seed", "1").stdout.splitlines()
-    assert esm.sample("densenet", 10, policy="weighted", bin_weights={20: 1, 30: 3}, seed=1) == cli
+                  "--bin-weights", "60:1,70:3", "--seed", "1").stdout.splitlines()
+    assert esm.sample("densenet", 10, policy="weighted", bin_weights={60: 1, 70: 3}, seed=1) == cli
 
 
 def test_sample_seeds_differ():
@@ -82,4 +82,4 @@ def test_bad_input_same_message_as_cli(esm_cli):
     assert cli.returncode == 2
     with pytest.raises(ValueError) as e:
         esm.describe(bad)
-    assert cli.stderr.strip() == f"esm: {e.value}"
+    assert cli.stderr.strip() == f"esm: error: {e.value}"
