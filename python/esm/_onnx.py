@@ -101,6 +101,8 @@ def build_model(net: Dict[str, Any], params: Sequence[Tuple[np.ndarray, np.ndarr
     classes = int(np.prod(out_dims[1:]))
     nodes.append(helper.make_node("Flatten", [last], ["logits"], axis=1))
     in_dims = _dims(inp)
+    used = {name for node in nodes for name in node.input}
+    inits = [t for t in inits if t.name in used]  # esm_zero / esm_six only where Clip needs them
     graph = helper.make_graph(
         nodes, "esm", [helper.make_tensor_value_info("input", TensorProto.FLOAT, in_dims)],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [batch, classes])], initializer=inits)
