@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""esm's oneDNN CPU latency vs PyTorch CPU deployed (TorchScript frozen + optimize_for_inference).
+"""esm's oneDNN CPU latency vs deployed CPU runtimes: PyTorch (TorchScript frozen + optimize_for_inference),
+and with --runtimes also ONNX Runtime and OpenVINO (the esm.to_onnx export of the same network).
 
 For each arch (ARCHS file, one canonical text per line): `esm describe --json` gives the network IR,
 tools/torch_net.py builds the same torch module (BN folded: convs carry a bias), which is traced,
@@ -15,8 +16,13 @@ largest leg over the smallest, per side.
 convolutions (implementation, src/weights/dst formats, problem): "same" is how many of esm's convs
 have an identical PyTorch conv; it also counts esm's reorders and reference (ref:) kernels per pass.
 This does not depend on a quiet machine.
-Prints a per-arch table, geometric mean of esm/PyTorch and Spearman; CSV to --csv.
-Run with Debian's python (/usr/bin/python3: python3-torch 1.13, oneDNN 2.6.3).
+--runtimes torch,onnxruntime,openvino adds legs that run esm.to_onnx's model (esm's IR and weights,
+checked against the reference executor by python/tests/test_onnx.py) under ONNX Runtime (1 intra-op
+thread, all graph optimisations) and OpenVINO (CPU plugin, 1 inference thread, latency hint, f32);
+every runtime gets the same warm-up, reps, legs and trimmed mean as PyTorch.
+Prints a per-arch table, geometric mean of esm/runtime and Spearman per space; CSV to --csv.
+Run with Debian's python (/usr/bin/python3: python3-torch 1.13, oneDNN 2.6.3); the ONNX legs need
+the esm package, onnxruntime and openvino importable too (bench/cpu_fidelity.sh makes a venv for them).
 """
 import argparse
 import collections
@@ -35,9 +41,10 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
-import torch  # noqa: E402
-import torch_net  # noqa: E402  (the one IR -> torch builder; not copied here)
 from bench_stats import geomean, spearman, trimmed_mean  # noqa: E402
+
+torch = None  # imported by main() when the torch leg runs
+NAMES = {"torch": "PyTorch", "onnxruntime": "ONNX Runtime", "openvino": "OpenVINO"}
 
 
 def esm_json(esm, *args):
@@ -92,6 +99,8 @@ def kernel_check(esm_prims, torch_prims):
 
 
 def torch_module(esm, arch):
+    import torch_net  # the one IR -> torch builder (tools/); not copied here
+
     ir = esm_json(esm, "describe", "--json", "--arch", arch)["network"]
     net, x = torch_net.build(ir, "cpu", torch.float32)
     with torch.no_grad():
@@ -100,24 +109,71 @@ def torch_module(esm, arch):
     return frozen, x
 
 
-def torch_warmup(mod, x, runs=10, ms=200.0):
-    """Untimed runs until both limits are reached; returns the mean ms of one run."""
+def warmup(run, runs=10, ms=200.0):
+    """Untimed runs of `run()` until both limits are reached; returns the mean ms of one run."""
     n, t0 = 0, time.perf_counter()
-    with torch.no_grad():
-        while n < runs or (time.perf_counter() - t0) * 1e3 < ms:
-            mod(x)
-            n += 1
+    while n < runs or (time.perf_counter() - t0) * 1e3 < ms:
+        run()
+        n += 1
     return (time.perf_counter() - t0) * 1e3 / n
 
 
-def torch_time(mod, x, reps):
+def timed(run, reps):
     samples = []
-    with torch.no_grad():
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            mod(x)
-            samples.append((time.perf_counter() - t0) * 1e3)
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - t0) * 1e3)
     return trimmed_mean(samples, 0.2)
+
+
+def torch_runner(esm, arch):
+    mod, x = torch_module(esm, arch)
+
+    def run():
+        with torch.no_grad():
+            mod(x)
+    return run, (mod, x)
+
+
+def onnxruntime_runner(model_bytes, x):
+    import onnxruntime as ort
+
+    o = ort.SessionOptions()
+    o.intra_op_num_threads = 1
+    o.inter_op_num_threads = 1
+    o.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    o.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(model_bytes, o, providers=["CPUExecutionProvider"])
+    feed = {"input": x}
+    return lambda: session.run(None, feed)
+
+
+def openvino_runner(model_bytes, x):
+    import openvino as ov
+
+    core = ov.Core()
+    model = core.read_model(model=model_bytes, weights=b"")
+    compiled = core.compile_model(model, "CPU", {"INFERENCE_NUM_THREADS": 1, "NUM_STREAMS": 1,
+                                                 "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"})
+    request = compiled.create_infer_request()
+    return lambda: request.infer({0: x})
+
+
+def runners(esm, arch, runtimes):
+    """{runtime: run()} for one arch; the ONNX ones share one export."""
+    out, torch_pair = {}, None
+    if "torch" in runtimes:
+        out["torch"], torch_pair = torch_runner(esm, arch)
+    onnx_ones = [r for r in runtimes if r != "torch"]
+    if onnx_ones:
+        import esm as esm_py
+
+        model_bytes = esm_py.to_onnx(arch).SerializeToString()
+        x = esm_py.make_input(arch)
+        for r in onnx_ones:
+            out[r] = {"onnxruntime": onnxruntime_runner, "openvino": openvino_runner}[r](model_bytes, x)
+    return out, torch_pair
 
 
 def load1():
@@ -126,6 +182,7 @@ def load1():
 
 
 def main():
+    global torch
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("archs", help="file with one canonical arch per line")
     p.add_argument("--esm", default=os.path.join(ROOT, "build/src/esm"))
@@ -133,21 +190,43 @@ def main():
     p.add_argument("--min-reps", type=int, default=30)
     p.add_argument("--budget-ms", type=float, default=4000, help="timed time per side, about")
     p.add_argument("--rounds", type=int, default=3, help="legs per side; a side's figure is their median")
-    p.add_argument("--check-kernels", action="store_true", help="compare one verbose pass of each side")
+    p.add_argument("--runtimes", default="torch", help="comma list of torch, onnxruntime, openvino")
+    p.add_argument("--check-kernels", action="store_true", help="compare one verbose pass of esm and PyTorch")
     p.add_argument("--csv", default=os.path.join(ROOT, "out/bench/cpu_fidelity.csv"))
     a = p.parse_args()
-    torch.set_num_threads(1)
-    torch.set_flush_denormal(True)
+    runtimes = [r for r in a.runtimes.split(",") if r]
+    if not runtimes or any(r not in NAMES for r in runtimes):
+        p.error(f"--runtimes: choose from {', '.join(NAMES)}")
+    if a.check_kernels and "torch" not in runtimes:
+        p.error("--check-kernels compares with PyTorch: needs the torch runtime")
+    versions = []
+    if "torch" in runtimes:
+        import torch as torch_module_
+
+        torch = torch_module_
+        torch.set_num_threads(1)
+        torch.set_flush_denormal(True)
+        versions.append(f"torch {torch.__version__}, {torch.get_num_threads()} thread, "
+                        f"mkldnn {torch.backends.mkldnn.is_available()}")
+    if "onnxruntime" in runtimes:
+        import onnxruntime
+
+        versions.append(f"onnxruntime {onnxruntime.__version__}")
+    if "openvino" in runtimes:
+        import openvino
+
+        versions.append(f"openvino {openvino.__version__}")
     archs = [s.strip() for s in open(a.archs) if s.strip()]
-    print(f"# torch {torch.__version__}, {torch.get_num_threads()} thread, "
-          f"mkldnn {torch.backends.mkldnn.is_available()}; esm {a.esm}")
+    print(f"# {'; '.join(versions)}; esm {a.esm}")
     rows = []
     kernels = " kernels |" if a.check_kernels else ""
-    print(f"| # | arch | reps | esm ms | PyTorch ms | esm/PyTorch | spread esm, PyTorch | load1 |{kernels}")
-    print("|---|---|---|---|---|---|---|---|" + "---|" * a.check_kernels)
+    names = [NAMES[r] for r in runtimes]
+    print("| # | arch | reps | esm ms | " + "".join(f"{n} ms | esm/{n} | " for n in names) + "spread esm, "
+          + ", ".join(names) + f" | load1 |{kernels}")
+    print("|---|---|---|---|" + "---|---|" * len(names) + "---|---|" + "---|" * a.check_kernels)
     for i, arch in enumerate(archs):
-        mod, x = torch_module(a.esm, arch)
-        est = torch_warmup(mod, x)
+        run_fns, torch_pair = runners(a.esm, arch, runtimes)
+        est = max(warmup(run) for run in run_fns.values())
         reps = max(a.min_reps, min(a.reps, int(a.budget_ms / est)))
         leg_reps = math.ceil(reps / a.rounds)
 
@@ -156,37 +235,46 @@ def main():
                          "--reps", str(leg_reps), "--warmup-runs", "10", "--warmup-ms", "200", "--json")
             return j["stats"]["trimmed_mean_ms"]
 
-        def run_torch():
-            torch_warmup(mod, x)
-            return torch_time(mod, x, leg_reps)
+        def leg(run):
+            def go():
+                warmup(run)
+                return timed(run, leg_reps)
+            return go
 
-        legs = {"esm": [], "torch": []}
+        sides = [("esm", run_esm)] + [(r, leg(run_fns[r])) for r in runtimes]
+        legs = {side: [] for side, _ in sides}
         for r in range(a.rounds):
-            order = [("esm", run_esm), ("torch", run_torch)]
-            for side, run in order if (i + r) % 2 == 0 else order[::-1]:
+            shift = (i + r) % len(sides)  # which side goes first rotates
+            for side, run in sides[shift:] + sides[:shift]:
                 legs[side].append(run())
-        e, t = statistics.median(legs["esm"]), statistics.median(legs["torch"])
-        spread = [max(v) / min(v) for v in (legs["esm"], legs["torch"])]
-        check = kernel_check(esm_pass_primitives(a.esm, arch), torch_pass_primitives(mod, x)) \
+        med = {side: statistics.median(v) for side, v in legs.items()}
+        spread = {side: max(v) / min(v) for side, v in legs.items()}
+        check = kernel_check(esm_pass_primitives(a.esm, arch), torch_pass_primitives(*torch_pair)) \
             if a.check_kernels else ""
         l = load1()
-        rows.append((arch, leg_reps * a.rounds, e, t, l, spread, check))
+        rows.append((arch, leg_reps * a.rounds, med, l, spread, check))
         short = arch if len(arch) < 60 else arch[:57] + "..."
-        print(f"| {i + 1} | `{short}` | {leg_reps * a.rounds} | {e:.2f} | {t:.2f} | {e / t:.3f} | "
-              f"{spread[0]:.2f}, {spread[1]:.2f} | {l:.2f} |" + (f" {check} |" if check else ""), flush=True)
+        cells = "".join(f"{med[r]:.2f} | {med['esm'] / med[r]:.3f} | " for r in runtimes)
+        print(f"| {i + 1} | `{short}` | {leg_reps * a.rounds} | {med['esm']:.2f} | {cells}"
+              + ", ".join(f"{spread[s]:.2f}" for s in ["esm"] + runtimes) + f" | {l:.2f} |"
+              + (f" {check} |" if check else ""), flush=True)
     os.makedirs(os.path.dirname(a.csv), exist_ok=True)
     with open(a.csv, "w") as f:
-        f.write("arch,reps,esm_ms,torch_ms,load1,esm_spread,torch_spread,kernels\n")
-        for r in rows:
-            f.write(f'"{r[0]}",{r[1]},{r[2]},{r[3]},{r[4]},{r[5][0]:.3f},{r[5][1]:.3f},"{r[6]}"\n')
-    ratios = [r[2] / r[3] for r in rows]
-    for space in sorted({r[0].split(":")[0] for r in rows}):
-        sub = [r for r in rows if r[0].startswith(space + ":")]
-        print(f"# {space}: n={len(sub)} geomean esm/PyTorch {geomean([r[2] / r[3] for r in sub]):.3f}, "
-              f"Spearman {spearman([r[2] for r in sub], [r[3] for r in sub]):.3f}")
-    print(f"# all: n={len(rows)} geomean esm/PyTorch {geomean(ratios):.3f} "
-          f"(min {min(ratios):.3f}, max {max(ratios):.3f}), "
-          f"Spearman {spearman([r[2] for r in rows], [r[3] for r in rows]):.3f}")
+        f.write("arch,reps,esm_ms," + "".join(f"{r}_ms," for r in runtimes) + "load1,esm_spread,"
+                + "".join(f"{r}_spread," for r in runtimes) + "kernels\n")
+        for arch, reps, med, l, spread, check in rows:
+            f.write(f'"{arch}",{reps},{med["esm"]},' + "".join(f"{med[r]}," for r in runtimes) + f"{l},"
+                    + "".join(f"{spread[s]:.3f}," for s in ["esm"] + runtimes) + f'"{check}"\n')
+    for r in runtimes:
+        n = NAMES[r]
+        for space in sorted({row[0].split(":")[0] for row in rows}):
+            sub = [row for row in rows if row[0].startswith(space + ":")]
+            print(f"# {space}: n={len(sub)} geomean esm/{n} {geomean([x[2]['esm'] / x[2][r] for x in sub]):.3f}, "
+                  f"Spearman {spearman([x[2]['esm'] for x in sub], [x[2][r] for x in sub]):.3f}")
+        ratios = [x[2]["esm"] / x[2][r] for x in rows]
+        print(f"# all: n={len(rows)} geomean esm/{n} {geomean(ratios):.3f} "
+              f"(min {min(ratios):.3f}, max {max(ratios):.3f}), "
+              f"Spearman {spearman([x[2]['esm'] for x in rows], [x[2][r] for x in rows]):.3f}")
 
 
 if __name__ == "__main__":

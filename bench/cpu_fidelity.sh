@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
 # Wrapper for bench/cpu_fidelity.py: 20 fixed archs (10 ofa-mbv3 w1.2 at r160..224, 10
 # ofa-resnet50; seed 3, balanced), esm oneDNN vs PyTorch TorchScript-frozen, 1 thread. Installs python3-torch if missing.
+# RUNTIMES=torch,onnxruntime,openvino adds the ONNX Runtime and OpenVINO legs (esm.to_onnx's export):
+# they run in build/fidelity-venv (Debian's python with its site packages, for python3-torch, plus
+# pip's onnxruntime, openvino and this repository's esm package).
 set -euo pipefail
 source "$(dirname "$0")/bench_common.sh"
-/usr/bin/python3 -c 'import torch' 2>/dev/null || apt-get install -y python3-torch >/dev/null
+RUNTIMES=${RUNTIMES:-torch}
+python=/usr/bin/python3
+[[ $RUNTIMES != *torch* ]] || $python -c 'import torch' 2>/dev/null || apt-get install -y python3-torch >/dev/null
+if [[ $RUNTIMES == *onnxruntime* || $RUNTIMES == *openvino* ]]; then
+  venv=$ESM_ROOT/build/fidelity-venv
+  [[ -x $venv/bin/python ]] || /usr/bin/python3 -m venv --system-site-packages "$venv"
+  "$venv/bin/python" -m pip -q --disable-pip-version-check install onnx onnxruntime openvino "$ESM_ROOT/python"
+  python=$venv/bin/python
+fi
 ARCHS=$BENCH_OUT/cpu_fidelity_archs.txt
 # ofa-mbv3 w1.2 at r160..224: the first 10 such of a 60-arch balanced sample (seed 3)
 { "$ESM" sample --space ofa-mbv3 --count 60 --seed 3 --policy balanced --width w1.2 |
@@ -11,6 +22,6 @@ ARCHS=$BENCH_OUT/cpu_fidelity_archs.txt
   "$ESM" sample --space ofa-resnet50 --count 10 --seed 3 --policy balanced; } > "$ARCHS"
 wait_quiet
 machine_line
-/usr/bin/python3 "$ESM_ROOT/bench/cpu_fidelity.py" "$ARCHS" --esm "$ESM" "$@"
+"$python" "$ESM_ROOT/bench/cpu_fidelity.py" "$ARCHS" --esm "$ESM" --runtimes "$RUNTIMES" "$@"
 echo "# end load $(loadavg)"
-echo "# command: bench/cpu_fidelity.sh $*"
+echo "# command: RUNTIMES=$RUNTIMES bench/cpu_fidelity.sh $*"

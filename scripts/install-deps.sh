@@ -16,7 +16,8 @@ packages=(
   # The xgboost package too: libxgboost-dev's exported CMake targets name /usr/bin/xgboost.
   libxgboost-dev xgboost
   # The analysis venv (scripts/setup-analysis.sh) pip-installs from PyPI over TLS: ca-certificates.
-  python3 python3-venv
+  # python3-dev: Python.h for the Python package's nanobind module (python/, its ctest).
+  python3 python3-venv python3-dev
 )
 # The sanitizer/fuzzing build (scripts/sanitize.sh): clang 16 (std::source_location needs clang >= 15
 # with libstdc++ 12), its sanitizer and libFuzzer runtimes, and its OpenMP runtime.

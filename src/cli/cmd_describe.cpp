@@ -65,16 +65,11 @@ int describe(const args& a) {
   if (!parse(a, opts, vm, "esm describe --arch TEXT [--batch B] [--json]", &pos)) return 0;
   if (batch <= 0 || batch > 4096) throw usage_error("--batch must be in 1..4096, got " + std::to_string(batch));
   const space::arch arch = space::parse_any(text);
-  const auto& sp = space::find_space(arch.space);
-  const net::network n = sp.build(arch, batch);
   if (vm.count("json")) {
-    char head[128];
-    std::snprintf(head, sizeof head, "{\"space\": \"%s\", \"id\": \"%016llx\", \"depth\": %d, \"batch\": %d, \"network\": ",
-                  std::string(sp.name()).c_str(), static_cast<unsigned long long>(space::arch_id(sp.format(arch))),
-                  sp.depth(arch), batch);
-    write_output(out, head + net::to_json(n) + "}\n");
+    write_output(out, space::describe_json(arch, batch));
   } else {
-    write_output(out, table(sp, arch, n));
+    const auto& sp = space::find_space(arch.space);
+    write_output(out, table(sp, arch, sp.build(arch, batch)));
   }
   return 0;
 }

@@ -118,4 +118,15 @@ double reference_check_ms(const workload& reference, const measure_policy& p) {
   return trimmed_mean(time_burst(reference, p.drift_reps, p.switch_warmup_runs), p.trim_fraction);
 }
 
+measurement measure_single(const workload& arch, const workload& reference, const measure_policy& p) {
+  switch (p.mode) {
+    case measure_mode::plain: return measure_plain(arch, p);
+    case measure_mode::normalised:
+      (void)warm_up(reference, p.warmup_runs, p.warmup_ms);
+      return measure_bracketed(arch, reference, p);
+    case measure_mode::interleaved: break;
+  }
+  throw usage_error("mode interleaved needs a group of archs; a single arch is timed plain or normalised");
+}
+
 }  // namespace esm::measure

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "esm/common/error.hpp"
 #include "space/densenet.hpp"
@@ -202,5 +203,14 @@ std::uint64_t arch_id(std::string_view canonical_text) {
 }
 
 std::uint64_t arch_id(const arch& a) { return arch_id(format_any(a)); }
+
+std::string describe_json(const arch& a, int batch) {
+  const auto& sp = find_space(a.space);
+  const net::network n = sp.build(a, batch);
+  char head[128];
+  std::snprintf(head, sizeof head, "{\"space\": \"%s\", \"id\": \"%016llx\", \"depth\": %d, \"batch\": %d, \"network\": ",
+                std::string(sp.name()).c_str(), static_cast<unsigned long long>(arch_id(sp.format(a))), sp.depth(a), batch);
+  return head + net::to_json(n) + "}\n";
+}
 
 }  // namespace esm::space

@@ -67,6 +67,11 @@ struct warmup_result {
 /// warmed up (measure_batch does it once per process).
 [[nodiscard]] measurement measure_bracketed(const workload& arch, const workload& reference, const measure_policy& p);
 
+/// One architecture on its own (esm bench, the Python package's esm.bench): measure_plain in plain
+/// mode; in normalised mode the reference is warmed up first, then measure_bracketed. Interleaved
+/// mode needs a group of archs: usage_error.
+[[nodiscard]] measurement measure_single(const workload& arch, const workload& reference, const measure_policy& p);
+
 /// Warms every arch up, then runs interleave_schedule(archs.size(), p.reps, p.burst_reps,
 /// p.bracket_reps), every burst preceded by p.switch_warmup_runs untimed runs. Each result's
 /// reference_ms is the trimmed mean of all reference samples of the group. `reference` must

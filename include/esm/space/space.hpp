@@ -111,4 +111,8 @@ class search_space {
 [[nodiscard]] std::uint64_t arch_id(const arch& a);
 [[nodiscard]] std::uint64_t arch_id(std::string_view canonical_text);
 
+/// `esm describe --json`: {"space", "id" (16 hex digits), "depth", "batch", "network": net::to_json}
+/// for the architecture's network at batch size `batch` (the CLI and the Python package share it).
+[[nodiscard]] std::string describe_json(const arch& a, int batch);
+
 }  // namespace esm::space

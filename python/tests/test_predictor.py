@@ -1,0 +1,71 @@
+"""esm.Predictor: numpy results equal to `esm predict`, GIL released, ValueError naming bad input."""
+import json
+import threading
+
+import numpy as np
+import pytest
+
+import esm
+from conftest import run_cli
+
+
+def test_predict_matches_cli(esm_cli, model_file, tmp_path):
+    archs = esm.sample("ofa-mbv3", 40, seed=77)
+    p = esm.Predictor.load(model_file)
+    assert (p.space, p.encoding, p.label) == ("ofa-mbv3", "fcc", "trimmed_mean")
+    got = p.predict(archs)
+    assert isinstance(got.latency_ms, np.ndarray) and got.latency_ms.dtype == np.float64
+    assert got.latency_ms.shape == got.std_ms.shape == (40,)
+    assert np.all(got.latency_ms > 0) and np.all(got.std_ms >= 0) and np.any(got.std_ms > 0)
+    archs_file = tmp_path / "archs.txt"
+    archs_file.write_text("\n".join(archs) + "\n")
+    out = run_cli(esm_cli, "predict", "--model", str(model_file), "--archs", str(archs_file), "--json").stdout
+    cli = [json.loads(line) for line in out.splitlines()]
+    assert [c["arch"] for c in cli] == archs
+    # The CLI prints 6 significant digits.
+    np.testing.assert_allclose([c["latency_ms"] for c in cli], got.latency_ms, rtol=1e-5)
+    np.testing.assert_allclose([c["std_ms"] for c in cli], got.std_ms, rtol=1e-5, atol=1e-9)
+    # A single text, and the same batch twice: the same numbers.
+    assert p.predict(archs[0]).latency_ms[0] == got.latency_ms[0]
+    np.testing.assert_array_equal(p.predict(archs).latency_ms, got.latency_ms)
+
+
+def test_predict_releases_the_gil(model_file):
+    """Another Python thread makes progress while predict runs on a large batch."""
+    p = esm.Predictor.load(model_file)
+    archs = esm.sample("ofa-mbv3", 2000, seed=1) * 40
+    ticks = []
+    done = threading.Event()
+
+    def tick():
+        while not done.is_set():
+            ticks.append(1)
+
+    t = threading.Thread(target=tick)
+    t.start()
+    try:
+        before = len(ticks)
+        p.predict(archs)
+        during = len(ticks) - before
+    finally:
+        done.set()
+        t.join()
+    assert during > 100
+
+
+def test_predict_bad_input(model_file):
+    p = esm.Predictor.load(model_file)
+    good = esm.sample("ofa-mbv3", 2)
+    with pytest.raises(ValueError, match="999"):
+        p.predict(good + ["ofa-mbv3:w1.0:r999:d=2,2,2,2,2:k=3,3-3,3-3,3-3,3-3,3:e=3,3-3,3-3,3-3,3-3,3"])
+    with pytest.raises(ValueError, match="ofa-resnet50"):
+        p.predict(esm.sample("ofa-resnet50", 1))
+    with pytest.raises(ValueError, match="no reference to set"):
+        p.reference_ms = 3.0
+
+
+def test_load_errors(tmp_path, synthetic_dataset):
+    with pytest.raises(ValueError, match="nope.h5"):
+        esm.Predictor.load(tmp_path / "nope.h5")
+    with pytest.raises(ValueError, match="synthetic.h5"):
+        esm.Predictor.load(synthetic_dataset)
