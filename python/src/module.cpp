@@ -212,6 +212,8 @@ nb::dict read_dataset(const std::string& path) {
   cols["status"] = status;
   cols["trimmed_mean_ms"] = column(r, &result_row::trimmed_mean_ms);
   cols["normalised"] = column(r, &result_row::normalised);
+  cols["eager_ms"] = column(r, &result_row::eager_ms);
+  cols["graph_ms"] = column(r, &result_row::graph_ms);
   cols["reference_ms"] = column(r, &result_row::reference_ms);
   cols["median_ms"] = column(r, &result_row::median_ms);
   cols["mean_ms"] = column(r, &result_row::mean_ms);

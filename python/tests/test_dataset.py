@@ -18,13 +18,16 @@ def test_current_schema(synthetic_dataset):
     d = esm.open_dataset(synthetic_dataset)
     f = d.frame
     assert isinstance(f, pd.DataFrame) and len(f) == 120
-    assert d.provenance["schema_version"] == 2 and d.provenance["space"] == "ofa-mbv3"
+    assert d.provenance["schema_version"] == 3 and d.provenance["space"] == "ofa-mbv3"
     assert d.genes.shape == (120, len(d.provenance["gene_names"]))
     assert set(f["status"].unique()) == {"done", "failed"}
     failed = f[f["status"] == "failed"]
     assert len(failed) == 12 and failed["trimmed_mean_ms"].isna().all()
     done = f[f["status"] == "done"]
     assert (done["trimmed_mean_ms"] > 0).all()
+    # Schema 3's launch-mode columns are there (their values are the writer's: see test_schema_1
+    # for a file from before them, where they read NaN).
+    assert "eager_ms" in f.columns and "graph_ms" in f.columns
     # Rows are the archs of the file, in order: depth and id agree with esm describe (the test
     # tool leaves MACs at 0; test_schema_1 checks them on a real dataset).
     for i in (0, 57):
@@ -38,6 +41,7 @@ def test_schema_1(esm_cli, schema1_dataset):
     assert d.provenance["schema_version"] == 1
     f = d.frame
     assert len(f) == 6 and (f["status"] == "done").all()
+    assert f["eager_ms"].isna().all() and f["graph_ms"].isna().all()
     assert d.provenance["backend"] == "cpu" and len(d.provenance["runs"]) >= 1
     assert d.provenance["config_text"].startswith("[") and d.provenance["measure_policy"]
     cli = run_cli(esm_cli, "info", str(schema1_dataset)).stdout
