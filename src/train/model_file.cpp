@@ -89,8 +89,6 @@ void write_cv(hid_t file, const std::vector<cv_row>& rows) {
   write_array(g.get(), "coverage_90", H5T_IEEE_F64LE, {coverage.size()}, coverage.data());
 }
 
-std::vector<std::int64_t> to_int64(const std::vector<int>& v) { return {v.begin(), v.end()}; }
-std::vector<int> to_int(const std::vector<std::int64_t>& v) { return {v.begin(), v.end()}; }
 
 h5::dataset open_dataset(hid_t loc, const std::string& name) {
   return h5::dataset(ESM_H5(H5Dopen2(loc, name.c_str(), H5P_DEFAULT)));
