@@ -29,6 +29,8 @@ std::pair<double, double> centre_scale(const std::vector<double>& r) {
   return {m, std::max(s, 1e-9)};
 }
 
+constexpr double shrink_rows = 20;
+
 }  // namespace
 
 interval_table fit_intervals(const std::vector<double>& predicted, const std::vector<double>& y, const std::vector<int>& bins,
@@ -48,7 +50,12 @@ interval_table fit_intervals(const std::vector<double>& predicted, const std::ve
   std::map<int, std::pair<double, double>> cs;
   for (const auto& [bin, rs] : by_bin) {
     if (rs.size() < min_bin_rows) continue;
-    cs[bin] = centre_scale(rs);
+    // Shrunk towards the pooled values as if the pool added shrink_rows rows: a scale fitted on
+    // the ~30 rows of one bin is noisy, and a bin whose calibration rows happened to be tame
+    // would under-cover (seen: 87% held-out coverage without it on synthetic data).
+    const auto [m, sc] = centre_scale(rs);
+    const double w = static_cast<double>(rs.size()) / (static_cast<double>(rs.size()) + shrink_rows);
+    cs[bin] = {w * m + (1 - w) * t.pooled_centre, w * sc + (1 - w) * t.pooled_scale};
     t.bins.push_back(bin);
     t.centre.push_back(cs[bin].first);
     t.scale.push_back(cs[bin].second);

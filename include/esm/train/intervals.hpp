@@ -1,8 +1,9 @@
 // Conformal prediction intervals from cross-validation residuals, per depth bin.
 //
 // Scores are log residuals r = log(y / p) of out-of-fold predictions. Each depth bin b gets a
-// centre m_b (median of its r) and a scale s_b (mean |r - m_b|); a bin with fewer than
-// min_bin_rows rows uses the pooled centre and scale. The normalised scores |r - m_b| / s_b of
+// centre m_b (median of its r) and a scale s_b (mean |r - m_b|), both shrunk towards the pooled
+// values as if the pool added 20 rows; a bin with fewer than min_bin_rows rows uses the pooled
+// centre and scale. The normalised scores |r - m_b| / s_b of
 // all rows are pooled and their conformal quantile q (the ceil((n+1) level)-th smallest) makes
 // the interval p exp(m_b -+ q s_b): per-bin widths, calibrated on every row rather than on the
 // ~40 rows of one bin (whose own 95% quantile would be the bin's maximum).
