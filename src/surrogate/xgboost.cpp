@@ -136,20 +136,6 @@ boosted boost(const xgboost_options& o, const train_params& p, std::span<const f
   return out;
 }
 
-/// 64-bit FNV-1a over the bytes of the rows and targets: the tuning cache's key.
-std::uint64_t hash_rows(matrix_view x, std::span<const double> y) {
-  std::uint64_t h = 1469598103934665603ULL;
-  const auto mix = [&](const void* p, std::size_t n) {
-    const auto* c = static_cast<const unsigned char*>(p);
-    for (std::size_t i = 0; i < n; ++i) h = (h ^ c[i]) * 1099511628211ULL;
-  };
-  mix(&x.rows, sizeof x.rows);
-  mix(&x.cols, sizeof x.cols);
-  mix(x.data, x.rows * x.cols * sizeof(double));
-  mix(y.data(), y.size() * sizeof(double));
-  return h;
-}
-
 /// Fixed seed of the inner folds and inner fits: tuning is a function of the rows alone.
 constexpr std::uint64_t tuning_seed = 0x15ULL;
 
@@ -230,7 +216,7 @@ void xgboost_regressor::fit(matrix_view x, std::span<const double> y_ms, std::ui
     // alone, so it is computed once per process and row set (a cache, not a result: recomputing
     // gives the same values, whichever rank or rank count asks).
     static std::map<std::uint64_t, xgboost_tuned> cache;
-    const std::uint64_t key = hash_rows(x, y_ms);
+    const std::uint64_t key = detail::hash_rows(x, y_ms);
     auto it = cache.find(key);
     if (it == cache.end()) it = cache.emplace(key, tune_xgboost(x, y_ms, options_)).first;
     const auto& c = it->second;
