@@ -16,7 +16,7 @@ import numpy as np
 
 DATASET_SCHEMA_VERSION = 3  # 3: /results.eager_ms, graph_ms; 2: /drift.threshold; 1 and 2 read too
 MODEL_FORMAT = "esm-model"
-MODEL_SCHEMA_VERSION = 1
+MODEL_SCHEMA_VERSION = 2  # 2 adds /domain, /intervals and /cv/coverage_90 (read: /cv only)
 STATUS_PENDING, STATUS_DONE, STATUS_FAILED = 0, 1, 2  # /results.status
 DRIFT_VERDICTS = {0: "ok", 1: "drift", 2: "remeasured", 3: "gave_up"}
 LABEL_FIELDS = {"trimmed": "trimmed_mean_ms", "normalised": "normalised", "graph": "graph_ms", "eager": "eager_ms"}

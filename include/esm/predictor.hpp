@@ -3,7 +3,7 @@
 //
 //   auto p = esm::predictor::load("mbv3.model.h5");
 //   auto r = p.predict({"ofa-mbv3:w1.2:r192:d=...:k=...:e=..."});
-//   // r.latency_ms[0], r.std_ms[0]
+//   // r.latency_ms[0], r.std_ms[0], r.lo_ms[0]..r.hi_ms[0] (90% interval), r.out_of_domain[0]
 #pragma once
 
 #include <memory>
@@ -26,6 +26,13 @@ class predictor {
   struct result {
     std::vector<double> latency_ms;  ///< ensemble mean
     std::vector<double> std_ms;      ///< ensemble member spread (standard deviation)
+    /// Conformal interval (interval_level(), 0.9) from the CV residuals of the arch's depth bin;
+    /// NaN for models written before esm stored intervals (model schema 1).
+    std::vector<double> lo_ms, hi_ms;
+    /// Per arch, why it lies outside the training domain (width, resolution or depth bin not
+    /// trained); empty: inside, or the model predates the recorded domain.
+    std::vector<std::vector<std::string>> out_of_domain;
+    [[nodiscard]] std::size_t outside_count() const;
   };
 
   /// Canonical texts of the model's space; throws usage_error naming the first bad one.
@@ -35,6 +42,10 @@ class predictor {
   [[nodiscard]] const std::string& space() const;
   [[nodiscard]] const std::string& encoding() const;
   [[nodiscard]] const std::string& label() const;  ///< "trimmed_mean" | "normalised"
+  /// The training domain, e.g. "widths w1.2, resolutions 128..128, depths 10-20" ("unknown ..."
+  /// for schema-1 model files).
+  [[nodiscard]] std::string domain_text() const;
+  [[nodiscard]] double interval_level() const;  ///< NaN when the model has no intervals
   /// Latency of the reference network on the target machine: normalised predictions are scaled
   /// by it (default: the training data's median reference latency).
   void set_reference_ms(double ms);

@@ -1,4 +1,5 @@
 // esm predict: latency and uncertainty per architecture from a model file.
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -20,7 +21,7 @@ int predict(const args& a) {
       ("arch", po::value(&arch), "one canonical architecture text")
       ("archs", po::value(&archs_file), "file with one architecture per line")
       ("reference-ms", po::value(&reference_ms), "normalised models: the reference network's latency on the target machine")
-      ("json", "one JSON object per architecture")
+      ("json", "one JSON object per architecture (latency_ms, std_ms, lo_ms/hi_ms: 90% interval, in_domain, out_of_domain)")
       ("out", po::value(&out), "write to FILE instead of stdout");
   po::variables_map vm;
   if (!parse(a, opts, vm, "esm predict --model MODEL.h5 (--arch TEXT | --archs FILE) [--json]")) return 0;
@@ -40,17 +41,40 @@ int predict(const args& a) {
   if (vm.count("reference-ms")) p.set_reference_ms(reference_ms);
   const auto r = p.predict(texts);
   std::string text;
-  char line[128];
+  char line[256];
+  const bool has_interval = std::isfinite(p.interval_level());
   for (std::size_t i = 0; i < texts.size(); ++i) {
+    const auto& why = r.out_of_domain[i];
+    std::string reasons;
+    for (std::size_t k = 0; k < why.size(); ++k) reasons += (k ? "; " : "") + why[k];
     if (vm.count("json")) {
-      std::snprintf(line, sizeof line, "\", \"latency_ms\": %.6g, \"std_ms\": %.6g}\n", r.latency_ms[i], r.std_ms[i]);
+      std::snprintf(line, sizeof line, "\", \"latency_ms\": %.6g, \"std_ms\": %.6g", r.latency_ms[i], r.std_ms[i]);
       text += "{\"arch\": \"" + texts[i] + line;
+      if (has_interval) {
+        std::snprintf(line, sizeof line, ", \"lo_ms\": %.6g, \"hi_ms\": %.6g", r.lo_ms[i], r.hi_ms[i]);
+        text += line;
+      }
+      text += std::string(", \"in_domain\": ") + (why.empty() ? "true" : "false") + ", \"out_of_domain\": [";
+      for (std::size_t k = 0; k < why.size(); ++k) text += (k ? ", \"" : "\"") + why[k] + '"';
+      text += "]}\n";
     } else {
       std::snprintf(line, sizeof line, "%.4f ms +- %.4f  ", r.latency_ms[i], r.std_ms[i]);
-      text += line + texts[i] + '\n';
+      text += line;
+      if (has_interval) {
+        std::snprintf(line, sizeof line, "[%.4f, %.4f]  ", r.lo_ms[i], r.hi_ms[i]);
+        text += line;
+      }
+      text += texts[i];
+      if (!why.empty()) text += "  OUTSIDE TRAINING DOMAIN: " + reasons;
+      text += '\n';
     }
   }
   write_output(out, text);
+  // Never silent: extrapolated predictions are flagged per row above and counted here.
+  if (const auto n = r.outside_count(); n > 0) {
+    std::cerr << "esm predict: " << n << " of " << texts.size() << " archs are outside the training domain ("
+              << p.domain_text() << ")\n";
+  }
   return 0;
 }
 

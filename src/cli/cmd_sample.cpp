@@ -37,6 +37,10 @@ std::map<int, double> parse_weights(const std::string& text) {
   return w;
 }
 
+// Why a limit: uniqueness keeps one 64-bit id per drawn arch in a hash set (about 40 bytes each),
+// so 10M archs hold about 0.5 GB; beyond that a NAS benchmark wants another tool.
+constexpr long long max_sample_count = 10'000'000;
+
 }  // namespace
 
 int sample(const args& a) {
@@ -60,6 +64,10 @@ int sample(const args& a) {
   space::sample_request req;
   req.policy = space::parse_policy(policy);
   if (count <= 0) throw usage_error("--count must be positive, got " + std::to_string(count));
+  if (count > max_sample_count) {
+    throw usage_error("--count " + std::to_string(count) + " is beyond esm sample's limit of " +
+                      std::to_string(max_sample_count) + " (one 64-bit id per arch is kept to stay unique)");
+  }
   if (seed < 0) throw usage_error("--seed must be non-negative, got " + std::to_string(seed));
   req.count = static_cast<std::size_t>(count);
   req.seed = static_cast<std::uint64_t>(seed);
@@ -71,9 +79,15 @@ int sample(const args& a) {
   } else if (req.policy == space::sample_policy::weighted) {
     throw usage_error("--policy weighted needs --bin-weights");
   }
-  std::string text;
-  for (const auto& arch : space::sample_archs(sp, req)) text += sp.format(arch) + '\n';
-  write_output(out, text);
+  // Streamed: each line leaves as it is drawn (stdout is flushed per line, so a consumer sees the
+  // first arch at once); a file is staged and renamed into place only when the list is complete.
+  if (out.empty()) {
+    space::sample_each(sp, req, [&](const space::arch& arch) { std::cout << sp.format(arch) << '\n' << std::flush; });
+  } else {
+    staged_output(out, [&](std::ostream& os) {
+      space::sample_each(sp, req, [&](const space::arch& arch) { os << sp.format(arch) << '\n'; });
+    }).commit();
+  }
   return 0;
 }
 

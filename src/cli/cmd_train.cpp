@@ -13,6 +13,8 @@
 #include "esm/dist/mpi.hpp"
 #include "esm/features/encoding.hpp"
 #include "esm/train/cross_validation.hpp"
+#include "esm/train/domain.hpp"
+#include "esm/train/intervals.hpp"
 #include "esm/train/model_file.hpp"
 #include "esm/train/training_data.hpp"
 
@@ -47,18 +49,22 @@ std::string table(const train::cv_report& r, const train::training_data& d, cons
   char line[256];
   os << "cross-validation: " << d.y.size() << " archs, label " << train::to_string(d.label) << ", encoding "
      << encoding << ", " << r.fold_of_row.size() << " rows in folds, wall " << fmt(r.wall_seconds, "%.1f") << " s\n";
-  std::snprintf(line, sizeof line, "%-10s %6s %7s %7s %7s %9s %7s %7s %7s %9s\n", "model", "n", "+-5%", "+-10%",
-                "MAPE%", "RMSE", "R2", "tau", "rho", "train s");
+  std::snprintf(line, sizeof line, "%-10s %6s %7s %7s %7s %9s %7s %7s %7s %9s %7s\n", "model", "n", "+-5%", "+-10%",
+                "MAPE%", "RMSE", "R2", "tau", "rho", "train s", "cov90%");
   os << line;
   for (const auto& m : r.models) {
     const auto& o = m.overall;
-    std::snprintf(line, sizeof line, "%-10s %6zu %7s %7s %7s %9s %7s %7s %7s %9s\n", m.model.c_str(), o.n,
+    double hits = 0;
+    for (double h : m.interval_hits) hits += h;
+    const double coverage = m.interval_hits.empty() ? std::nan("") : hits / static_cast<double>(m.interval_hits.size());
+    std::snprintf(line, sizeof line, "%-10s %6zu %7s %7s %7s %9s %7s %7s %7s %9s %7s\n", m.model.c_str(), o.n,
                   fmt(100 * o.within_5, "%.1f").c_str(), fmt(100 * o.within_10, "%.1f").c_str(),
                   fmt(o.mape_percent, "%.2f").c_str(), fmt(o.rmse_ms, "%.4g").c_str(), fmt(o.r2, "%.4f").c_str(),
                   fmt(o.kendall_tau, "%.4f").c_str(), fmt(o.spearman_rho, "%.4f").c_str(),
-                  fmt(m.train_seconds, "%.2f").c_str());
+                  fmt(m.train_seconds, "%.2f").c_str(), fmt(100 * coverage, "%.1f").c_str());
     os << line;
   }
+  os << "cov90%: held-out coverage of the 90% conformal interval (cross-conformal over the folds)\n";
   os << "\n+-10% accuracy per depth bin:\n";
   std::snprintf(line, sizeof line, "%-6s %5s", "depth", "n");
   os << line;
@@ -89,13 +95,32 @@ std::string table(const train::cv_report& r, const train::training_data& d, cons
   return os.str();
 }
 
-std::vector<train::cv_row> cv_rows(const train::cv_report& r) {
+std::vector<train::cv_row> cv_rows(const train::cv_report& r, const std::vector<int>& bins) {
   std::vector<train::cv_row> rows;
   for (const auto& m : r.models) {
-    rows.push_back({m.model, -1, m.overall, m.train_seconds});
-    for (const auto& b : m.per_bin) rows.push_back({m.model, b.label, b.metrics, 0});
+    const auto coverage = [&](int bin) {
+      double hit = 0, n = 0;
+      for (std::size_t i = 0; i < bins.size(); ++i) {
+        if (bin >= 0 && bins[i] != bin) continue;
+        hit += m.interval_hits[i];
+        n += 1;
+      }
+      return n > 0 ? hit / n : std::nan("");
+    };
+    rows.push_back({m.model, -1, m.overall, m.train_seconds, coverage(-1)});
+    for (const auto& b : m.per_bin) rows.push_back({m.model, b.label, b.metrics, 0, coverage(b.label)});
   }
   return rows;
+}
+
+/// The CV model whose out-of-fold predictions stand for the final model: its intervals are fitted on them.
+const train::cv_model_result& final_cv_model(const train::cv_report& r, const std::string& blend) {
+  if (r.models.size() == 1) return r.models.front();
+  const std::string name = blend == "stacked" ? "stacked" : "ensemble";
+  for (const auto& m : r.models) {
+    if (m.model == name) return m;
+  }
+  return r.models.back();
 }
 
 std::string csv_path(const std::string& model) {
@@ -199,8 +224,11 @@ int train(const args& a) {
       m.info.members = members;
       m.info.seed = cv.seed;
       m.info.kinds = cv.kinds;
+      m.info.domain = train::domain_of(space::find_space(data.space), data.archs);
+      const auto& oof = final_cv_model(report, blend);
+      m.info.intervals = train::fit_intervals(oof.predictions, data.y, data.bins, train::interval_level);
       m.state = final_model.save();
-      m.cv = cv_rows(report);
+      m.cv = cv_rows(report, data.bins);
       staged_output csv(csv_path(out), train::cv_csv(m.cv));  // both files, or neither, are replaced
       train::write_model_file(out, m);
       csv.commit();

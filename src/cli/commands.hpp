@@ -3,6 +3,8 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -62,6 +64,8 @@ void write_output(const std::string& path, const std::string& text);
 class staged_output {
  public:
   staged_output(std::string path, const std::string& text);
+  /// Streams into the temporary file: `write` may produce more than fits in memory (esm sample).
+  staged_output(std::string path, const std::function<void(std::ostream&)>& write);
   staged_output(const staged_output&) = delete;
   staged_output& operator=(const staged_output&) = delete;
   ~staged_output();

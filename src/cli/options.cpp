@@ -61,13 +61,23 @@ void write_output(const std::string& path, const std::string& text) {
 }
 
 staged_output::staged_output(std::string path, const std::string& text)
+    : staged_output(std::move(path), [&](std::ostream& out) { out << text; }) {}
+
+staged_output::staged_output(std::string path, const std::function<void(std::ostream&)>& write)
     : path_(std::move(path)), tmp_(path_ + ".tmp." + std::to_string(::getpid())) {
   std::ofstream out(tmp_, std::ios::binary);
   if (!out) {
     tmp_.clear();
     throw file_error("cannot write '" + path_ + "': directory missing or not writable");
   }
-  out << text;
+  try {
+    write(out);
+  } catch (...) {
+    out.close();
+    std::error_code ec;
+    std::filesystem::remove(tmp_, ec);  // no destructor runs for a constructor that throws
+    throw;
+  }
   out.close();
   if (!out) {
     const int err = errno;  // EFBIG or ENOSPC: the file size limit or a full disk

@@ -53,17 +53,24 @@ constexpr std::size_t attempts_per_arch = 1000;
 }  // namespace
 
 std::vector<arch> sample_archs(const search_space& space, const sample_request& req) {
+  std::vector<arch> out;
+  out.reserve(std::min<std::size_t>(req.count, std::size_t{1} << 16));
+  sample_each(space, req, [&](const arch& a) { out.push_back(a); });
+  return out;
+}
+
+void sample_each(const search_space& space, const sample_request& req, const std::function<void(const arch&)>& sink) {
   if (req.count == 0) throw usage_error("sample count must be positive");
   rng r(req.seed);
   std::unordered_set<std::uint64_t> seen = req.exclude;
-  std::vector<arch> out;
-  out.reserve(std::min<std::size_t>(req.count, std::size_t{1} << 16));
+  std::size_t drawn = 0;
 
   const auto draw_unique = [&](std::optional<int> depth, bool independent) {
     for (std::size_t attempt = 0; attempt < attempts_per_arch; ++attempt) {
       arch a = independent ? space.sample_independent(r, req.constraints) : space.sample(r, req.constraints, depth);
       if (seen.insert(arch_id(space.format(a))).second) {
-        out.push_back(std::move(a));
+        ++drawn;
+        sink(a);
         return;
       }
     }
@@ -79,7 +86,7 @@ std::vector<arch> sample_archs(const search_space& space, const sample_request& 
                         std::to_string(static_cast<double>(available)));
     }
     for (std::size_t i = 0; i < req.count; ++i) draw_unique(std::nullopt, true);
-    return out;
+    return;
   }
 
   std::map<int, double> weights;
@@ -105,14 +112,13 @@ std::vector<arch> sample_archs(const search_space& space, const sample_request& 
   }
   // Round robin over the bins: every prefix of the list stays close to the requested mix.
   std::map<int, std::size_t> left = quota;
-  while (out.size() < req.count) {
+  while (drawn < req.count) {
     for (auto& [bin, n] : left) {
       if (n == 0) continue;
       draw_unique(bin, false);
       --n;
     }
   }
-  return out;
 }
 
 }  // namespace esm::space

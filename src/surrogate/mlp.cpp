@@ -3,12 +3,14 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <string>
 
 #include "dense_forward.hpp"
 #include "eigen_support.hpp"
 #include "esm/common/error.hpp"
 #include "esm/common/random.hpp"
+#include "esm/surrogate/folds.hpp"
 #include "support.hpp"
 
 namespace esm::surrogate {
@@ -157,8 +159,55 @@ mlp_regressor& mlp_regressor::operator=(const mlp_regressor& other) {
 bool mlp_regressor::fitted() const { return net_ != nullptr; }
 std::size_t mlp_regressor::feature_count() const { return net_ ? net_->input_mean.size() : 0; }
 
+namespace {
+
+/// Inner 3-fold CV over the width x decay grid; squared log error summed over held-out rows.
+mlp_options tune_mlp(matrix_view x, std::span<const double> y_ms, mlp_options base) {
+  base.tune = false;
+  constexpr std::size_t inner_folds = 3;
+  constexpr std::uint64_t tuning_seed = 0x15ULL;
+  if (x.rows < 2 * inner_folds) return base;
+  const auto fold_of_row = kfold(x.rows, inner_folds, tuning_seed);
+  mlp_options best = base;
+  double best_sse = std::numeric_limits<double>::infinity();
+  for (const std::size_t width : mlp_tuning_widths) {
+    for (const double decay : mlp_tuning_decays) {
+      mlp_options o = base;
+      o.hidden = {width, width};
+      o.weight_decay = decay;
+      double sse = 0;
+      for (std::size_t f = 0; f < inner_folds; ++f) {
+        const auto split = split_fold(fold_of_row, f);
+        mlp_regressor m(o);
+        m.fit(select_rows(x, split.train), select(y_ms, split.train), detail::derive_seed(tuning_seed, f));
+        const auto p = m.predict(select_rows(x, split.test));
+        for (std::size_t i = 0; i < p.size(); ++i) {
+          const double e = std::log(p[i] / y_ms[split.test[i]]);
+          sse += e * e;
+        }
+      }
+      if (sse < best_sse) {  // strictly better: ties keep the narrower, more decayed earlier point
+        best_sse = sse;
+        best = o;
+      }
+    }
+  }
+  best.tune = true;
+  return best;
+}
+
+}  // namespace
+
 void mlp_regressor::fit(matrix_view x, std::span<const double> y_ms, std::uint64_t seed) {
   check_training_data("mlp", x, y_ms);
+  if (options_.tune) {
+    // A cache, not a result: the choice is a function of the rows (see tune_mlp).
+    static std::map<std::uint64_t, mlp_options> cache;
+    const std::uint64_t key = detail::hash_rows(x, y_ms);
+    auto it = cache.find(key);
+    if (it == cache.end()) it = cache.emplace(key, tune_mlp(x, y_ms, options_)).first;
+    options_ = it->second;
+  }
   const auto split = detail::split_holdout(x.rows, options_.validation_fraction,
                                            detail::derive_seed(seed, split_stream));
   auto net = std::make_unique<network>();

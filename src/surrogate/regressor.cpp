@@ -20,8 +20,18 @@ std::vector<double> regressor::predict(matrix_view x) const {
 
 std::unique_ptr<regressor> make_regressor(std::string_view kind) {
   if (kind == "ridge") return std::make_unique<ridge_regressor>();
-  if (kind == "mlp") return std::make_unique<mlp_regressor>();
-  if (kind == "xgboost") return std::make_unique<xgboost_regressor>();
+  if (kind == "mlp") {
+    mlp_options o;  // esm train's kind: width and weight decay by inner CV (issue 15)
+    o.tune = true;
+    return std::make_unique<mlp_regressor>(o);
+  }
+  if (kind == "xgboost") {
+    // esm train's kind: hyper-parameters by inner CV on the training rows (issue 15: a fixed
+    // configuration was half as accurate as a tuned XGBoost on real labels).
+    xgboost_options o;
+    o.tune = true;
+    return std::make_unique<xgboost_regressor>(o);
+  }
   if (kind == "ensemble") return make_default_ensemble();
   throw usage_error("unknown surrogate kind '" + std::string(kind) + "' (ridge, mlp, xgboost, ensemble)");
 }

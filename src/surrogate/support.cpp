@@ -90,4 +90,17 @@ std::vector<std::size_t> to_counts(std::string_view key, std::span<const double>
   return out;
 }
 
+std::uint64_t hash_rows(matrix_view x, std::span<const double> y) {
+  std::uint64_t h = 1469598103934665603ULL;
+  const auto mix = [&](const void* p, std::size_t n) {
+    const auto* c = static_cast<const unsigned char*>(p);
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ c[i]) * 1099511628211ULL;
+  };
+  mix(&x.rows, sizeof x.rows);
+  mix(&x.cols, sizeof x.cols);
+  mix(x.data, x.rows * x.cols * sizeof(double));
+  mix(y.data(), y.size() * sizeof(double));
+  return h;
+}
+
 }  // namespace esm::surrogate::detail

@@ -83,6 +83,10 @@ void read_options(const model_state& state, Options& options, std::span<const op
   }
 }
 
+/// 64-bit FNV-1a over the bytes of the rows and targets: the key of the tuning caches (a tuned
+/// choice is a function of the rows alone, so equal keys may share it).
+[[nodiscard]] std::uint64_t hash_rows(matrix_view x, std::span<const double> y);
+
 /// Non-negative integer options stored as doubles.
 [[nodiscard]] std::vector<double> to_doubles(std::span<const std::size_t> v);
 [[nodiscard]] std::vector<std::size_t> to_counts(std::string_view key, std::span<const double> v);

@@ -4,11 +4,13 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <string>
 #include <vector>
 
 #include "esm/common/error.hpp"
+#include "esm/surrogate/folds.hpp"
 #include "support.hpp"
 #include "xgboost_api.hpp"
 
@@ -63,7 +65,124 @@ void set_runtime_params(const xgb::booster& b) {
 constexpr const char* predict_config =
     R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false, "missing": NaN, "cache_id": 0})";
 
+struct boosted {
+  xgb::booster booster;
+  std::size_t rounds = 0;  ///< trees kept
+  double best_rmse = std::numeric_limits<double>::infinity();
+};
+
+struct train_params {
+  std::size_t max_depth;
+  double eta, min_child_weight;
+  std::size_t rounds, early_stopping_rounds;
+  std::uint64_t seed;
+};
+
+/// One booster on float rows; with `valid` rows, early stopping on their RMSE keeps the best round.
+boosted boost(const xgboost_options& o, const train_params& p, std::span<const float> train_x,
+              std::span<const float> train_t, std::size_t cols, std::span<const float> valid_x,
+              std::span<const double> valid_t) {
+  const std::size_t train_rows = train_t.size(), valid_rows = valid_t.size();
+  const auto train = xgb::make_dmatrix(train_x.data(), train_rows, cols, train_t.data());
+  const bool validate = valid_rows > 0;
+  xgb::dmatrix valid;
+  if (validate) valid = xgb::make_dmatrix(valid_x.data(), valid_rows, cols);
+  boosted out;
+  out.booster = validate ? xgb::make_booster({train.get(), valid.get()}) : xgb::make_booster({train.get()});
+  const auto& b = out.booster;
+  set_runtime_params(b);
+  xgb::set_param(b, "validate_parameters", "1");
+  xgb::set_param(b, "objective", "reg:squarederror");
+  xgb::set_param(b, "tree_method", "hist");
+  // XGBoost's seed is a signed 32-bit value in its random engine; keep it in range.
+  xgb::set_param(b, "seed", std::to_string(p.seed % 2147483647ULL));
+  xgb::set_param(b, "max_depth", std::to_string(p.max_depth));
+  xgb::set_param(b, "eta", param_text(p.eta));
+  xgb::set_param(b, "subsample", param_text(o.subsample));
+  xgb::set_param(b, "colsample_bytree", param_text(o.colsample_bytree));
+  xgb::set_param(b, "min_child_weight", param_text(p.min_child_weight));
+  xgb::set_param(b, "lambda", param_text(o.reg_lambda));
+  // Starting from the mean target saves the first rounds' worth of trees on log-latencies far from 0.5.
+  const double mean_t = std::accumulate(train_t.begin(), train_t.end(), 0.0) / static_cast<double>(train_rows);
+  xgb::set_param(b, "base_score", param_text(mean_t));
+
+  std::size_t best_round = 0;
+  for (std::size_t round = 0; round < p.rounds; ++round) {
+    ESM_XGB(XGBoosterUpdateOneIter(b.get(), static_cast<int>(round), train.get()));
+    out.rounds = round + 1;
+    if (!validate) continue;
+    const bst_ulong* shape = nullptr;
+    bst_ulong dim = 0;
+    const float* pred = nullptr;
+    // The booster caches `valid`'s margins, so each round adds only its new tree.
+    ESM_XGB(XGBoosterPredictFromDMatrix(b.get(), valid.get(), predict_config, &shape, &dim, &pred));
+    double sse = 0;
+    for (std::size_t i = 0; i < valid_rows; ++i) sse += (pred[i] - valid_t[i]) * (pred[i] - valid_t[i]);
+    const double rmse = std::sqrt(sse / static_cast<double>(valid_rows));
+    if (rmse < out.best_rmse) {
+      out.best_rmse = rmse;
+      best_round = round;
+    } else if (p.early_stopping_rounds > 0 && round - best_round >= p.early_stopping_rounds) {
+      break;
+    }
+  }
+  if (validate && best_round + 1 < out.rounds) {
+    BoosterHandle sliced = nullptr;
+    ESM_XGB(XGBoosterSlice(b.get(), 0, static_cast<int>(best_round + 1), 1, &sliced));
+    out.booster = xgb::booster(sliced);
+    set_runtime_params(out.booster);
+    out.rounds = best_round + 1;
+  }
+  return out;
+}
+
+/// Fixed seed of the inner folds and inner fits: tuning is a function of the rows alone.
+constexpr std::uint64_t tuning_seed = 0x15ULL;
+
 }  // namespace
+
+xgboost_tuned tune_xgboost(matrix_view x, std::span<const double> y_ms, const xgboost_options& base,
+                           const xgboost_tuning_grid& grid) {
+  const auto t = detail::to_target(y_ms, base.log_target);
+  const std::size_t k = std::min(grid.inner_folds, x.rows);
+  xgboost_tuned best;
+  best.inner_rmse = std::numeric_limits<double>::infinity();
+  if (k < 2) {  // too few rows to validate on: the grid's first (simplest) point, base's rounds
+    return {grid.max_depth.front(), base.rounds, grid.min_child_weight.front(), grid.eta.front(), best.inner_rmse};
+  }
+  const auto fold_of_row = kfold(x.rows, k, tuning_seed);
+  struct fold_data {
+    std::vector<float> train_x, train_t, valid_x;
+    std::vector<double> valid_t;
+  };
+  std::vector<fold_data> data(k);
+  for (std::size_t f = 0; f < k; ++f) {
+    const auto split = split_fold(fold_of_row, f);
+    data[f] = {to_floats(x, split.train), to_floats(t, split.train), to_floats(x, split.test), select(t, split.test)};
+  }
+  // Visit order = tie order: shallower trees, heavier leaves and the smaller step win ties.
+  for (const std::size_t depth : grid.max_depth) {
+    for (const double mcw : grid.min_child_weight) {
+      for (const double eta : grid.eta) {
+        double rmse = 0, rounds = 0;
+        for (std::size_t f = 0; f < k; ++f) {
+          const train_params p{depth, eta, mcw, grid.max_rounds, grid.early_stopping_rounds,
+                               detail::derive_seed(tuning_seed, f)};
+          const auto b = boost(base, p, data[f].train_x, data[f].train_t, x.cols, data[f].valid_x, data[f].valid_t);
+          rmse += b.best_rmse / static_cast<double>(k);
+          rounds += static_cast<double>(b.rounds) / static_cast<double>(k);
+        }
+        if (rmse < best.inner_rmse) {
+          // The final fit sees k/(k-1) times the rows of an inner fit: a few more trees pay off.
+          const double scaled = rounds * static_cast<double>(k) / static_cast<double>(k - 1);
+          best = {depth, static_cast<std::size_t>(std::lround(scaled)), mcw, eta, rmse};
+        }
+      }
+    }
+  }
+  best.rounds = std::max<std::size_t>(best.rounds, 1);
+  return best;
+}
 
 struct xgboost_regressor::handles {
   xgb::booster booster;
@@ -92,71 +211,37 @@ bool xgboost_regressor::fitted() const { return booster_ != nullptr; }
 
 void xgboost_regressor::fit(matrix_view x, std::span<const double> y_ms, std::uint64_t seed) {
   check_training_data("xgboost", x, y_ms);
+  if (options_.tune) {
+    // Members of one fold fit the same rows with different seeds; the choice depends on the rows
+    // alone, so it is computed once per process and row set (a cache, not a result: recomputing
+    // gives the same values, whichever rank or rank count asks).
+    static std::map<std::uint64_t, xgboost_tuned> cache;
+    const std::uint64_t key = detail::hash_rows(x, y_ms);
+    auto it = cache.find(key);
+    if (it == cache.end()) it = cache.emplace(key, tune_xgboost(x, y_ms, options_)).first;
+    const auto& c = it->second;
+    options_.max_depth = c.max_depth;
+    options_.min_child_weight = c.min_child_weight;
+    options_.eta = c.eta;
+    options_.rounds = c.rounds;
+    options_.early_stopping_rounds = 0;  // the tuned round count replaces it
+  }
   const auto t = detail::to_target(y_ms, options_.log_target);
   const bool early_stopping = options_.early_stopping_rounds > 0;
   auto split = early_stopping ? detail::split_holdout(x.rows, options_.validation_fraction, detail::derive_seed(seed, 1))
                               : detail::holdout_split{detail::iota(x.rows), {}};
-  const bool validate = !split.holdout.empty();
-
   const auto train_x = to_floats(x, split.train);
   const auto train_t = to_floats(t, split.train);
-  const auto train = xgb::make_dmatrix(train_x.data(), split.train.size(), x.cols, train_t.data());
   const auto valid_x = to_floats(x, split.holdout);
   const auto valid_t = select(t, split.holdout);
-  xgb::dmatrix valid;
-  if (validate) valid = xgb::make_dmatrix(valid_x.data(), split.holdout.size(), x.cols);
-
+  const train_params p{options_.max_depth, options_.eta, options_.min_child_weight, options_.rounds,
+                       options_.early_stopping_rounds, detail::derive_seed(seed, 2)};
+  auto b = boost(options_, p, train_x, train_t, x.cols, valid_x, valid_t);
   auto h = std::make_unique<handles>();
-  h->booster = validate ? xgb::make_booster({train.get(), valid.get()}) : xgb::make_booster({train.get()});
-  const auto& b = h->booster;
-  set_runtime_params(b);
-  xgb::set_param(b, "validate_parameters", "1");
-  xgb::set_param(b, "objective", "reg:squarederror");
-  xgb::set_param(b, "tree_method", "hist");
-  // XGBoost's seed is a signed 32-bit value in its random engine; keep it in range.
-  xgb::set_param(b, "seed", std::to_string(detail::derive_seed(seed, 2) % 2147483647ULL));
-  xgb::set_param(b, "max_depth", std::to_string(options_.max_depth));
-  xgb::set_param(b, "eta", param_text(options_.eta));
-  xgb::set_param(b, "subsample", param_text(options_.subsample));
-  xgb::set_param(b, "colsample_bytree", param_text(options_.colsample_bytree));
-  xgb::set_param(b, "min_child_weight", param_text(options_.min_child_weight));
-  xgb::set_param(b, "lambda", param_text(options_.reg_lambda));
-  // Starting from the mean target saves the first rounds' worth of trees on log-latencies far from 0.5.
-  const double mean_t = std::accumulate(train_t.begin(), train_t.end(), 0.0) / static_cast<double>(train_t.size());
-  xgb::set_param(b, "base_score", param_text(mean_t));
-
-  std::size_t best_round = 0;
-  double best_rmse = std::numeric_limits<double>::infinity();
-  std::size_t rounds = 0;
-  for (std::size_t round = 0; round < options_.rounds; ++round) {
-    ESM_XGB(XGBoosterUpdateOneIter(b.get(), static_cast<int>(round), train.get()));
-    rounds = round + 1;
-    if (!validate) continue;
-    const bst_ulong* shape = nullptr;
-    bst_ulong dim = 0;
-    const float* pred = nullptr;
-    // The booster caches `valid`'s margins, so each round adds only its new tree.
-    ESM_XGB(XGBoosterPredictFromDMatrix(b.get(), valid.get(), predict_config, &shape, &dim, &pred));
-    double sse = 0;
-    for (std::size_t i = 0; i < valid_t.size(); ++i) sse += (pred[i] - valid_t[i]) * (pred[i] - valid_t[i]);
-    const double rmse = std::sqrt(sse / static_cast<double>(valid_t.size()));
-    if (rmse < best_rmse) {
-      best_rmse = rmse;
-      best_round = round;
-    } else if (round - best_round >= options_.early_stopping_rounds) {
-      break;
-    }
-  }
-  if (validate && best_round + 1 < rounds) {
-    BoosterHandle sliced = nullptr;
-    ESM_XGB(XGBoosterSlice(b.get(), 0, static_cast<int>(best_round + 1), 1, &sliced));
-    h->booster = xgb::booster(sliced);
-    set_runtime_params(h->booster);
-    rounds = best_round + 1;
-  }
+  h->booster = std::move(b.booster);
   booster_ = std::move(h);
   features_ = x.cols;
-  rounds_kept_ = rounds;
+  rounds_kept_ = b.rounds;
 }
 
 void xgboost_regressor::predict_into(matrix_view x, std::span<double> out_ms) const {

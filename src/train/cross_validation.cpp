@@ -8,6 +8,7 @@
 #include "esm/common/error.hpp"
 #include "esm/common/random.hpp"
 #include "esm/surrogate/folds.hpp"
+#include "esm/train/intervals.hpp"
 
 namespace esm::train {
 
@@ -39,11 +40,13 @@ void reduce_to_root(const dist::communicator& comm, std::vector<double>& v) {
 }
 
 cv_model_result summarise(std::string name, std::vector<double> member_mean, std::vector<double> spread,
-                          const std::vector<double>& y, const std::vector<int>& bins, double seconds) {
+                          const std::vector<double>& y, const std::vector<int>& bins,
+                          const std::vector<std::size_t>& fold_of_row, double seconds) {
   cv_model_result r;
   r.model = std::move(name);
   r.overall = surrogate::evaluate(member_mean, y);
   r.per_bin = surrogate::evaluate_by_group(member_mean, y, bins);
+  r.interval_hits = cross_conformal_hits(member_mean, y, bins, fold_of_row, interval_level);
   r.train_seconds = seconds;
   r.predictions = std::move(member_mean);
   r.spread = std::move(spread);
@@ -98,12 +101,12 @@ cv_report cross_validate(const dist::communicator& comm, surrogate::matrix_view 
     double s = 0;
     for (std::size_t t = k * folds * members; t < (k + 1) * folds * members; ++t) s += seconds[t];
     all_seconds += s;
-    report.models.push_back(summarise(o.kinds[k], std::move(mean), std::move(spread), y, bins, s));
+    report.models.push_back(summarise(o.kinds[k], std::move(mean), std::move(spread), y, bins, report.fold_of_row, s));
   }
   if (kinds > 1) {
     std::vector<double> spread(n);
     for (std::size_t i = 0; i < n; ++i) spread[i] = std::sqrt(std::max(0.0, all_sq[i] - all_mean[i] * all_mean[i])) / all_mean[i];
-    report.models.push_back(summarise("ensemble", std::move(all_mean), std::move(spread), y, bins, all_seconds));
+    report.models.push_back(summarise("ensemble", std::move(all_mean), std::move(spread), y, bins, report.fold_of_row, all_seconds));
     surrogate::matrix per_kind(n, kinds);
     for (std::size_t k = 0; k < kinds; ++k) {
       for (std::size_t i = 0; i < n; ++i) per_kind(i, k) = report.models[k].predictions[i];
@@ -113,7 +116,7 @@ cv_report cross_validate(const dist::communicator& comm, surrogate::matrix_view 
     for (std::size_t i = 0; i < n; ++i) {
       for (std::size_t k = 0; k < kinds; ++k) stacked[i] += report.stack_weights[k] * per_kind(i, k);
     }
-    report.models.push_back(summarise("stacked", std::move(stacked), report.models[kinds].spread, y, bins, all_seconds));
+    report.models.push_back(summarise("stacked", std::move(stacked), report.models[kinds].spread, y, bins, report.fold_of_row, all_seconds));
   }
   report.wall_seconds = seconds_since(t0);
   return report;

@@ -70,8 +70,9 @@ void write_cv(hid_t file, const std::vector<cv_row>& rows) {
   std::vector<std::string> model;
   std::vector<std::int32_t> bin;
   std::vector<std::int64_t> n;
-  std::vector<double> cols[8];
+  std::vector<double> cols[8], coverage;
   for (const auto& r : rows) {
+    coverage.push_back(r.coverage_90);
     model.push_back(r.model);
     bin.push_back(r.bin);
     n.push_back(static_cast<std::int64_t>(r.metrics.n));
@@ -85,7 +86,9 @@ void write_cv(hid_t file, const std::vector<cv_row>& rows) {
   const char* names[8] = {"within_5", "within_10", "mape_percent", "rmse", "r2", "kendall_tau", "spearman_rho",
                           "train_seconds"};
   for (int c = 0; c < 8; ++c) write_array(g.get(), names[c], H5T_IEEE_F64LE, {cols[c].size()}, cols[c].data());
+  write_array(g.get(), "coverage_90", H5T_IEEE_F64LE, {coverage.size()}, coverage.data());
 }
+
 
 h5::dataset open_dataset(hid_t loc, const std::string& name) {
   return h5::dataset(ESM_H5(H5Dopen2(loc, name.c_str(), H5P_DEFAULT)));
@@ -121,6 +124,59 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
     out.emplace_back(s, strnlen(s, width));
   }
   return out;
+}
+
+void write_doubles(hid_t loc, const std::string& name, const std::vector<double>& v) {
+  write_array(loc, name, H5T_IEEE_F64LE, {v.size()}, v.data());
+}
+
+void write_ints(hid_t loc, const std::string& name, const std::vector<int>& v) {
+  const std::vector<std::int64_t> wide(v.begin(), v.end());
+  write_array(loc, name, H5T_STD_I64LE, {wide.size()}, wide.data());
+}
+
+std::vector<int> read_ints(hid_t loc, const std::string& name) {
+  const auto wide = read_array<std::int64_t>(loc, name, H5T_NATIVE_INT64);
+  return {wide.begin(), wide.end()};
+}
+
+/// /domain and /intervals (schema 2): small 1-D datasets, readable by h5py like /cv.
+void write_domain_and_intervals(hid_t root, const model_info& i) {
+  const auto& d = i.domain;
+  write_strings(root, "domain/widths", d.variants);
+  write_ints(root, "domain/resolution_range", {d.min_resolution, d.max_resolution});
+  write_ints(root, "domain/depth_bins", d.depth_bins);
+  const auto& t = i.intervals;
+  write_doubles(root, "intervals/level_q", {t.level, t.q});
+  write_ints(root, "intervals/bins", t.bins);
+  write_doubles(root, "intervals/centre", t.centre);
+  write_doubles(root, "intervals/scale", t.scale);
+  write_doubles(root, "intervals/pooled_centre_scale", {t.pooled_centre, t.pooled_scale});
+}
+
+void read_domain_and_intervals(hid_t root, model_info& i) {
+  auto& d = i.domain;
+  d.variants = read_strings(root, "domain/widths");
+  const auto range = read_ints(root, "domain/resolution_range");
+  d.depth_bins = read_ints(root, "domain/depth_bins");
+  auto& t = i.intervals;
+  const auto level_q = read_array<double>(root, "intervals/level_q", H5T_NATIVE_DOUBLE);
+  t.bins = read_ints(root, "intervals/bins");
+  t.centre = read_array<double>(root, "intervals/centre", H5T_NATIVE_DOUBLE);
+  t.scale = read_array<double>(root, "intervals/scale", H5T_NATIVE_DOUBLE);
+  const auto pooled = read_array<double>(root, "intervals/pooled_centre_scale", H5T_NATIVE_DOUBLE);
+  if (range.size() != 2 || level_q.size() != 2 || pooled.size() != 2 || t.centre.size() != t.bins.size() ||
+      t.scale.size() != t.bins.size()) {
+    throw file_error("model file: /domain or /intervals has datasets of the wrong size (damaged?)");
+  }
+  d.min_resolution = range[0];
+  d.max_resolution = range[1];
+  d.known = true;
+  t.level = level_q[0];
+  t.q = level_q[1];
+  t.pooled_centre = pooled[0];
+  t.pooled_scale = pooled[1];
+  t.known = true;
 }
 
 struct visit_ctx {
@@ -191,6 +247,7 @@ model_file read_model(const std::string& path) {
   i.members = h5::read_int_attribute(root, "members_per_kind");
   i.seed = h5::read_uint_attribute(root, "seed");
   i.kinds = h5::read_strings_attribute(root, "kinds");
+  if (version >= 2) read_domain_and_intervals(root, i);
 
   const h5::group state(ESM_H5(H5Gopen2(root, "state", H5P_DEFAULT)));
   visit_ctx ctx{&m.state, state.get()};
@@ -204,6 +261,7 @@ model_file read_model(const std::string& path) {
                           "train_seconds"};
   std::vector<double> cols[8];
   for (int c = 0; c < 8; ++c) cols[c] = read_array<double>(cv.get(), names[c], H5T_NATIVE_DOUBLE);
+  const auto coverage = version >= 2 ? read_array<double>(cv.get(), "coverage_90", H5T_NATIVE_DOUBLE) : std::vector<double>{};
   for (std::size_t r = 0; r < model.size(); ++r) {
     cv_row row;
     row.model = model[r];
@@ -217,6 +275,7 @@ model_file read_model(const std::string& path) {
     row.metrics.kendall_tau = cols[5].at(r);
     row.metrics.spearman_rho = cols[6].at(r);
     row.train_seconds = cols[7].at(r);
+    if (version >= 2) row.coverage_90 = coverage.at(r);
     m.cv.push_back(row);
   }
   return m;
@@ -252,6 +311,7 @@ std::vector<char> model_image(const model_file& m) {
   h5::write_attribute(root, "seed", i.seed);
   h5::write_attribute(root, "kinds", i.kinds);
   h5::write_attribute(root, "units", std::string_view("milliseconds"));
+  write_domain_and_intervals(root, i);
   write_state(root, m.state);
   write_cv(root, m.cv);
   std::vector<char> image = h5::file_image(root);
@@ -301,13 +361,14 @@ model_file read_model_file(const std::string& path) {
 }
 
 std::string cv_csv(const std::vector<cv_row>& rows) {
-  std::string out = "model,bin,n,within_5,within_10,mape_percent,rmse,r2,kendall_tau,spearman_rho,train_seconds\n";
+  std::string out =
+      "model,bin,n,within_5,within_10,mape_percent,rmse,r2,kendall_tau,spearman_rho,train_seconds,coverage_90\n";
   char line[512];
   for (const auto& r : rows) {
-    std::snprintf(line, sizeof line, "%s,%s,%zu,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", r.model.c_str(),
+    std::snprintf(line, sizeof line, "%s,%s,%zu,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", r.model.c_str(),
                   r.bin < 0 ? "all" : std::to_string(r.bin).c_str(), r.metrics.n, r.metrics.within_5,
                   r.metrics.within_10, r.metrics.mape_percent, r.metrics.rmse_ms, r.metrics.r2, r.metrics.kendall_tau,
-                  r.metrics.spearman_rho, r.train_seconds);
+                  r.metrics.spearman_rho, r.train_seconds, r.coverage_90);
     out += line;
   }
   return out;

@@ -2,6 +2,7 @@
 #include "esm/predictor.hpp"
 
 #include <cmath>
+#include <tuple>
 
 #include "esm/common/error.hpp"
 #include "esm/features/encoding.hpp"
@@ -58,6 +59,12 @@ predictor::result predictor::predict(const std::vector<std::string>& texts) cons
   return predict(archs);
 }
 
+std::size_t predictor::result::outside_count() const {
+  std::size_t n = 0;
+  for (const auto& why : out_of_domain) n += why.empty() ? 0 : 1;
+  return n;
+}
+
 predictor::result predictor::predict(const std::vector<space::arch>& archs) const {
   const features::feature_matrix x = impl_->enc->encode(archs);
   const surrogate::matrix_view v(x.rows, x.cols, x.data);
@@ -75,12 +82,24 @@ predictor::result predictor::predict(const std::vector<space::arch>& archs) cons
     for (auto& v2 : r.latency_ms) v2 *= scale;
     for (auto& v2 : r.std_ms) v2 *= scale;
   }
+  r.lo_ms.resize(archs.size());
+  r.hi_ms.resize(archs.size());
+  r.out_of_domain.resize(archs.size());
+  for (std::size_t i = 0; i < archs.size(); ++i) {
+    const int bin = impl_->sp->depth(archs[i]);
+    std::tie(r.lo_ms[i], r.hi_ms[i]) = train::interval_for(impl_->info.intervals, r.latency_ms[i], bin);
+    r.out_of_domain[i] = train::outside_reasons(impl_->info.domain, *impl_->sp, archs[i]);
+  }
   return r;
 }
 
 const std::string& predictor::space() const { return impl_->info.space; }
 const std::string& predictor::encoding() const { return impl_->info.encoding; }
 const std::string& predictor::label() const { return impl_->info.label; }
+std::string predictor::domain_text() const { return train::describe(impl_->info.domain); }
+double predictor::interval_level() const {
+  return impl_->info.intervals.known ? impl_->info.intervals.level : std::nan("");
+}
 
 void predictor::set_reference_ms(double ms) {
   if (!(ms > 0) || !std::isfinite(ms)) throw usage_error("reference latency must be a positive number of ms");

@@ -46,7 +46,7 @@ head -c $(($(stat -c %s "$fx/good.h5") / 2)) "$fx/good.h5" >"$fx/truncated.h5"
 printf '%s\n%s\n' "$mbv3" "$resnet" >"$fx/archs_resnet.txt"
 cp "$fx/good.h5" "$fx/newer.h5" && "$set_attribute" "$fx/newer.h5" schema_version int 4 || setup_fail newer.h5
 cp "$fx/good.h5" "$fx/older.h5" && "$set_attribute" "$fx/older.h5" schema_version int 1 || setup_fail older.h5
-cp "$fx/model.h5" "$fx/newer_model.h5" && "$set_attribute" "$fx/newer_model.h5" model_schema_version int 2 ||
+cp "$fx/model.h5" "$fx/newer_model.h5" && "$set_attribute" "$fx/newer_model.h5" model_schema_version int 3 ||
   setup_fail newer_model.h5
 cp "$fx/model.h5" "$fx/enc_model.h5" && "$set_attribute" "$fx/enc_model.h5" encoding text onehot ||
   setup_fail enc_model.h5

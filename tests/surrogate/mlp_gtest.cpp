@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "esm/common/error.hpp"
@@ -95,6 +96,25 @@ TEST(Mlp, RelativeErrorLossTrains) {
   EXPECT_GE(m.within_10, 0.9) << "MAPE " << m.mape_percent;
   EXPECT_EQ(mlp_regressor().options().loss, mlp_loss::log_mse);  // log space is the default
   EXPECT_EQ(load_regressor(model.save())->predict(test.x), model.predict(test.x));
+}
+
+TEST(Mlp, TuningDependsOnlyOnTheRows) {
+  // Members (seeds) and ranks must agree on the width and decay: a function of the rows alone.
+  const auto train = testing::make_synthetic(60, 6);
+  mlp_options o;
+  o.tune = true;
+  o.max_epochs = 60;  // the grid is the point, not the accuracy
+  mlp_regressor a(o), b(o);
+  a.fit(train.x, train.y_ms, 1);
+  b.fit(train.x, train.y_ms, 77);
+  EXPECT_EQ(a.options().hidden, b.options().hidden);
+  EXPECT_EQ(a.options().weight_decay, b.options().weight_decay);
+  EXPECT_EQ(a.options().hidden.size(), 2u);
+  EXPECT_NE(std::find(mlp_tuning_widths.begin(), mlp_tuning_widths.end(), a.options().hidden[0]),
+            mlp_tuning_widths.end());
+  EXPECT_NE(std::find(mlp_tuning_decays.begin(), mlp_tuning_decays.end(), a.options().weight_decay),
+            mlp_tuning_decays.end());
+  EXPECT_NE(a.predict(train.x), b.predict(train.x)) << "the seeds still differ (initialisation, batches)";
 }
 
 TEST(Mlp, OptionsAreChecked) {

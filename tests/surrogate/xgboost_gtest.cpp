@@ -47,6 +47,36 @@ TEST(XGBoost, EarlyStoppingKeepsTheBestRounds) {
   EXPECT_EQ(loaded.predict(train.x), model.predict(train.x));
 }
 
+TEST(XGBoost, TuningDependsOnlyOnTheRows) {
+  // Members (seeds) and ranks must agree on the choice: it is a function of the rows alone.
+  const auto train = testing::make_synthetic(150, 4);
+  xgboost_tuning_grid grid;
+  grid.max_depth = {2, 4};
+  grid.min_child_weight = {1.0};
+  grid.eta = {0.15};
+  grid.max_rounds = 300;
+  const auto a = tune_xgboost(train.x, train.y_ms, xgboost_options{}, grid);
+  const auto b = tune_xgboost(train.x, train.y_ms, xgboost_options{}, grid);
+  EXPECT_EQ(a.max_depth, b.max_depth);
+  EXPECT_EQ(a.rounds, b.rounds);
+  EXPECT_EQ(a.inner_rmse, b.inner_rmse);
+  EXPECT_TRUE(a.max_depth == 2 || a.max_depth == 4);
+  EXPECT_GE(a.rounds, 1u);
+  EXPECT_LE(a.rounds, 300u * 3 / 2) << "inner best rounds, scaled by k/(k-1)";
+
+  const auto small = testing::make_synthetic(60, 5);  // the default grid, kept quick
+  xgboost_options o;
+  o.tune = true;
+  xgboost_regressor m1(o), m2(o);
+  m1.fit(small.x, small.y_ms, 1);
+  m2.fit(small.x, small.y_ms, 99);
+  EXPECT_EQ(m1.options().max_depth, m2.options().max_depth);
+  EXPECT_EQ(m1.options().eta, m2.options().eta);
+  EXPECT_EQ(m1.options().min_child_weight, m2.options().min_child_weight);
+  EXPECT_EQ(m1.rounds_kept(), m2.rounds_kept());
+  EXPECT_NE(m1.predict(small.x), m2.predict(small.x)) << "the seeds still differ (row and column sampling)";
+}
+
 TEST(XGBoost, CErrorsBecomeXGBoostErrors) {
   const auto train = testing::make_synthetic(100, 3);
   xgboost_options o;

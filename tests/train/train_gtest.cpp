@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include <filesystem>
 #include <fstream>
@@ -13,7 +14,10 @@
 #include "esm/predictor.hpp"
 #include "esm/surrogate/folds.hpp"
 #include "esm/surrogate/ridge.hpp"
+#include "esm/common/random.hpp"
 #include "esm/train/cross_validation.hpp"
+#include "esm/train/domain.hpp"
+#include "esm/train/intervals.hpp"
 #include "esm/train/model_file.hpp"
 #include "esm/train/training_data.hpp"
 #include "train/synthetic_dataset.hpp"
@@ -42,6 +46,19 @@ class Training : public ::testing::Test {
     o.members = members;
     o.seed = 3;
     return cross_validate(dist::communicator::world(), surrogate::matrix_view(x.rows, x.cols, x.data), d.y, d.bins, o);
+  }
+
+  static model_file model_file_of(const training_data& d, const features::encoding_spec& spec,
+                                  const features::encoder& enc, const cv_options& o,
+                                  const surrogate::ensemble_regressor& model) {
+    model_file m;
+    m.info.space = d.space;
+    m.info.encoding = spec.text();
+    m.info.feature_names = enc.feature_names();
+    m.info.label = "trimmed_mean";
+    m.info.kinds = o.kinds;
+    m.state = model.save();
+    return m;
   }
 
   static inline std::filesystem::path dir_;
@@ -164,13 +181,7 @@ TEST_F(Training, ModelFileRoundTripPredictsIdentically) {
   cv_options o;
   o.members = 2;
   const auto model = fit_final(dist::communicator::world(), v, d.y, o);
-  model_file m;
-  m.info.space = d.space;
-  m.info.encoding = spec.text();
-  m.info.feature_names = enc.feature_names();
-  m.info.label = "trimmed_mean";
-  m.info.kinds = o.kinds;
-  m.state = model.save();
+  model_file m = model_file_of(d, spec, enc, o, model);
   m.cv = {{"ridge", -1, {}, 1.5}, {"ridge", 10, {}, 0}};
   const std::string path = (dir_ / "model.h5").string();
   write_model_file(path, m);
@@ -209,6 +220,103 @@ TEST_F(Training, BadInputsAreUsageErrors) {
   cv_options bad;
   bad.kinds = {"forest"};
   EXPECT_THROW(bad.validate(), usage_error);
+}
+
+TEST(TrainingDomain, FlagsWidthResolutionAndDepthOutsideTheTrainedRows) {
+  const auto& sp = space::find_space("ofa-mbv3");
+  const auto a = sp.parse("ofa-mbv3:w1.2:r128:d=2,2,2,2,2:k=3,3-3,3-3,3-3,3-3,3:e=3,3-3,3-3,3-3,3-3,3");
+  const auto b = sp.parse("ofa-mbv3:w1.2:r160:d=2,3,2,2,2:k=3,3-3,3,3-3,3-3,3-3,3:e=3,3-3,3,3-3,3-3,3-3,3");
+  const auto d = domain_of(sp, {a, b});
+  EXPECT_TRUE(d.known);
+  EXPECT_EQ(d.variants, std::vector<std::string>{"w1.2"});
+  EXPECT_EQ(d.min_resolution, 128);
+  EXPECT_EQ(d.max_resolution, 160);
+  EXPECT_EQ(d.depth_bins, (std::vector<int>{10, 11}));
+  EXPECT_EQ(describe(d), "widths w1.2, resolutions 128..160, depths 10-11");
+  EXPECT_TRUE(outside_reasons(d, sp, a).empty());
+  const auto between = sp.parse("ofa-mbv3:w1.2:r144:d=2,2,2,2,2:k=5,3-3,3-3,3-3,3-3,3:e=3,3-3,3-3,3-3,3-3,3");
+  EXPECT_TRUE(outside_reasons(d, sp, between).empty()) << "a resolution inside the trained range interpolates";
+  const auto far = sp.parse("ofa-mbv3:w1.0:r212:d=4,4,4,4,4:k=3,3,3,3-3,3,3,3-3,3,3,3-3,3,3,3-3,3,3,3:e=3,3,3,3-3,3,3,3-3,3,3,3-3,3,3,3-3,3,3,3");
+  const auto why = outside_reasons(d, sp, far);
+  ASSERT_EQ(why.size(), 3u);
+  EXPECT_EQ(why[0], "width w1.0 not trained");
+  EXPECT_EQ(why[1], "resolution 212 outside 128..160");
+  EXPECT_EQ(why[2], "depth 20 not trained");
+  EXPECT_TRUE(outside_reasons(training_domain{}, sp, far).empty()) << "an unknown domain (v1 model) flags nothing";
+}
+
+TEST(ConformalIntervals, CoverTheirLevelOnHeldOutRows) {
+  // Log residuals with a per-bin scale (bin 10: 2%, bin 20: 8%) and a bias in bin 20: the
+  // intervals must follow each bin's width and centre, and cover ~90% of held-out rows.
+  rng r(7);
+  const std::size_t n = 4000;
+  std::vector<double> p(n), y(n);
+  std::vector<int> bins(n);
+  std::vector<std::size_t> fold(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    bins[i] = i % 2 ? 20 : 10;
+    const double u = r.uniform01() - 0.5;  // uniform residuals: no normal-theory shortcut applies
+    p[i] = 1.0 + static_cast<double>(i % 7);
+    y[i] = p[i] * std::exp(bins[i] == 10 ? 0.04 * u : 0.03 + 0.16 * u);
+    fold[i] = i % 5;
+  }
+  const auto t = fit_intervals(p, y, bins, 0.9);
+  ASSERT_EQ(t.bins, (std::vector<int>{10, 20}));
+  const auto [lo10, hi10] = interval_for(t, 1.0, 10);
+  const auto [lo20, hi20] = interval_for(t, 1.0, 20);
+  EXPECT_NEAR(std::log(hi10 / lo10), 0.9 * 0.04, 0.004) << "90% of a uniform of width 0.04";
+  EXPECT_NEAR(std::log(hi20 / lo20), 0.9 * 0.16, 0.015);
+  EXPECT_NEAR(0.5 * std::log(hi20 * lo20), 0.03, 0.01) << "centred on the bin's bias";
+  const auto [lo_other, hi_other] = interval_for(t, 1.0, 15);
+  EXPECT_LT(lo_other, 1.0) << "an unlisted bin gets the pooled interval";
+  EXPECT_GT(hi_other, 1.0);
+  const auto hits = cross_conformal_hits(p, y, bins, fold, 0.9);
+  double coverage = 0;
+  for (double h : hits) coverage += h / static_cast<double>(n);
+  EXPECT_GT(coverage, 0.88);
+  EXPECT_LT(coverage, 0.92);
+  EXPECT_TRUE(std::isnan(interval_for(interval_table{}, 1.0, 10).first)) << "no table (v1 model): NaN";
+}
+
+TEST_F(Training, ModelFileKeepsDomainIntervalsAndFlagsOutOfDomainArchs) {
+  // blocks_ holds w1.2 at r192 only: an r212 arch must come back flagged, an r192 one not.
+  const auto d = load_training_data(dataset::read(blocks_), label_kind::trimmed_mean);
+  const auto& sp = space::find_space(d.space);
+  const auto spec = features::encoding_spec::parse("fcc");
+  const features::encoder enc(sp, spec);
+  const auto x = enc.encode(d.archs);
+  const surrogate::matrix_view v(x.rows, x.cols, x.data);
+  cv_options o;
+  o.kinds = {"ridge"};
+  o.members = 1;
+  const auto cv = cross_validate(dist::communicator::world(), v, d.y, d.bins, o);
+  ASSERT_EQ(cv.models.front().interval_hits.size(), d.y.size());
+  const auto model = fit_final(dist::communicator::world(), v, d.y, o);
+  model_file m = model_file_of(d, spec, enc, o, model);
+  m.info.domain = domain_of(sp, d.archs);
+  m.info.intervals = fit_intervals(cv.models.front().predictions, d.y, d.bins);
+  m.cv = {{"ridge", -1, {}, 1.5, 0.9}};
+  const std::string path = (dir_ / "domain.h5").string();
+  write_model_file(path, m);
+  const auto back = read_model_file(path);
+  EXPECT_TRUE(back.info.domain.known);
+  EXPECT_EQ(back.info.domain.variants, m.info.domain.variants);
+  EXPECT_EQ(back.info.domain.depth_bins, m.info.domain.depth_bins);
+  EXPECT_EQ(back.info.intervals.q, m.info.intervals.q);
+  EXPECT_EQ(back.info.intervals.scale, m.info.intervals.scale);
+  EXPECT_EQ(back.cv.front().coverage_90, 0.9);
+
+  const auto p = predictor::load(path);
+  std::string inside = sp.format(d.archs.front());
+  std::string outside = inside;
+  outside.replace(outside.find(":r192:"), 6, ":r212:");
+  const auto r = p.predict(std::vector<std::string>{inside, outside});
+  EXPECT_TRUE(r.out_of_domain[0].empty());
+  ASSERT_EQ(r.out_of_domain[1].size(), 1u);
+  EXPECT_EQ(r.out_of_domain[1][0], "resolution 212 outside 192..192");
+  EXPECT_EQ(r.outside_count(), 1u);
+  EXPECT_LT(r.lo_ms[0], r.latency_ms[0]);
+  EXPECT_GT(r.hi_ms[0], r.latency_ms[0]);
 }
 
 }  // namespace

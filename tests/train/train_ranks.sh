@@ -25,6 +25,24 @@ grep -q "+-10% accuracy per depth bin" one.log || { echo "FAIL: no per-bin table
 cmp -s p1.txt p3.txt || { echo "FAIL: final models of 1 and 3 ranks predict differently"; exit 1; }
 [[ $(wc -l <p1.txt) -eq 30 ]] || { echo "FAIL: predict printed $(wc -l <p1.txt) lines"; exit 1; }
 "$esm" predict --model one.h5 --arch "$(head -n 1 new.txt)" --json | grep -q '"latency_ms"' || { echo "FAIL: json"; exit 1; }
+"$esm" predict --model one.h5 --arch "$(head -n 1 new.txt)" --json | grep -q '"lo_ms": .*"hi_ms": .*"in_domain"' ||
+  { echo "FAIL: json has no interval or domain"; exit 1; }
+grep -q '^stacked *.* [0-9.]*$' one.log && grep -q 'cov90%' one.log || { echo "FAIL: no coverage column"; cat one.log; exit 1; }
+
+# Out of the training domain: a model of r192 rows only flags an r212 arch (JSON, text, one
+# stderr line with the count) and says nothing for an r192 one.
+"$make_dataset" r192.h5 60 0.02 3 0 192
+"$esm" train --dataset r192.h5 --out r192_model.h5 --kinds ridge --folds 3 --members 1 >/dev/null
+inside=$("$esm" sample --space ofa-mbv3 --count 1 --seed 4 --width w1.2 --resolution 192)
+outside=${inside/:r192:/:r212:}
+printf '%s\n%s\n' "$inside" "$outside" >mixed.txt
+"$esm" predict --model r192_model.h5 --archs mixed.txt --json >mixed.json 2>mixed.err
+grep -c '"in_domain": false, "out_of_domain": \["resolution 212 outside 192..192"\]' mixed.json | grep -qx 1 ||
+  { echo "FAIL: out-of-domain JSON"; cat mixed.json; exit 1; }
+grep -qx 'esm predict: 1 of 2 archs are outside the training domain (.*resolutions 192..192.*)' mixed.err ||
+  { echo "FAIL: out-of-domain stderr line"; cat mixed.err; exit 1; }
+"$esm" predict --model r192_model.h5 --arch "$inside" 2>in.err | grep -vq OUTSIDE && [[ ! -s in.err ]] ||
+  { echo "FAIL: an in-domain arch was flagged"; cat in.err; exit 1; }
 
 "$esm" features --dataset data.h5 --encoding fcc --folds 4 --seed 5 --out f.csv
 [[ $(wc -l <f.csv) -eq 221 ]] || { echo "FAIL: features rows $(wc -l <f.csv)"; exit 1; }

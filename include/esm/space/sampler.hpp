@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string_view>
 #include <unordered_set>
@@ -34,6 +35,12 @@ struct sample_request {
 /// every prefix of the list is itself close to balanced. Throws usage_error when a bin (or the
 /// space) holds fewer unique architectures than requested.
 [[nodiscard]] std::vector<arch> sample_archs(const search_space& space, const sample_request& request);
+
+/// The same sequence as sample_archs, handed to `sink` one architecture at a time as it is drawn:
+/// memory stays at the 64-bit ids already drawn (about 40 bytes each in the hash set), not the
+/// archs themselves. Every capacity check that sample_archs makes runs before the first call to
+/// `sink`; only an exhausted bin found by the retry limit can still throw mid-way.
+void sample_each(const search_space& space, const sample_request& request, const std::function<void(const arch&)>& sink);
 
 /// How many architectures each depth bin gets: largest-remainder apportionment of `count` by
 /// `weights` (ties to the smaller depth). Exposed for tests and for the closed loop.

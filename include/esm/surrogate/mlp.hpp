@@ -42,10 +42,18 @@ struct mlp_options {
   /// Decoupled (AdamW) decay of the weights, not the biases: each step scales them by
   /// 1 - step size * weight_decay.
   double weight_decay = 0.5;
+  /// Pick the width (two equal hidden layers of mlp_tuning_widths) and weight_decay
+  /// (mlp_tuning_decays) by inner 3-fold CV on the training rows before the fit; inner folds and
+  /// fits use a fixed seed, so the choice depends only on the rows (members and ranks agree). Off
+  /// by default here; make_regressor("mlp"), i.e. esm train, turns it on.
+  bool tune = false;
 
   /// Throws esm::usage_error naming the first bad field.
   void validate() const;
 };
+
+inline const std::vector<std::size_t> mlp_tuning_widths{32, 64};
+inline const std::vector<double> mlp_tuning_decays{0.1, 0.5, 2.0};
 
 class mlp_regressor final : public regressor {
  public:

@@ -36,10 +36,39 @@ struct xgboost_options {
   std::size_t early_stopping_rounds = 0;
   double validation_fraction = 0.1;  ///< held out only when early stopping is on
   bool log_target = true;            ///< fit log(latency); false: fit latency in ms directly
+  /// Pick max_depth, min_child_weight, eta and the number of trees by inner K-fold CV on the
+  /// training rows (xgboost_tuning_grid, early stopping on each inner fold) before the final fit.
+  /// The inner folds and the inner fits' seeds are fixed, so the choice depends only on the rows:
+  /// every member, rank and rank count picks the same. After fit, options() holds the chosen
+  /// values and tune is kept (a clone tunes again on its own rows). Off by default here (explicit
+  /// options are used as given); make_regressor("xgboost"), i.e. esm train, turns it on.
+  bool tune = false;
 
   /// Throws esm::usage_error naming the first bad field.
   void validate() const;
 };
+
+/// The tuning grid (small on purpose: it runs inside every fit). Trees: up to max_rounds, the
+/// inner folds' mean best round (early stopping after early_stopping_rounds without improvement).
+struct xgboost_tuning_grid {
+  std::vector<std::size_t> max_depth{2, 4, 6};
+  std::vector<double> min_child_weight{1.0, 4.0};
+  std::vector<double> eta{0.1, 0.3};
+  std::size_t max_rounds = 600;
+  std::size_t early_stopping_rounds = 25;
+  std::size_t inner_folds = 3;
+};
+
+/// The choice of one tuning run (exposed for tests).
+struct xgboost_tuned {
+  std::size_t max_depth = 0, rounds = 0;
+  double min_child_weight = 0, eta = 0;
+  double inner_rmse = 0;  ///< mean over inner folds, in target space
+};
+
+/// Inner K-fold grid search on (x, y) with `base`'s other options. Deterministic in (x, y, grid).
+[[nodiscard]] xgboost_tuned tune_xgboost(matrix_view x, std::span<const double> y_ms, const xgboost_options& base,
+                                         const xgboost_tuning_grid& grid = {});
 
 class xgboost_regressor final : public regressor {
  public:

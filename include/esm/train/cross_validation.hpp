@@ -32,7 +32,13 @@ struct cv_model_result {
   double train_seconds = 0;            ///< summed over the model's fits (CPU-seconds of one core)
   std::vector<double> predictions;     ///< out-of-fold prediction of every row
   std::vector<double> spread;          ///< member std / mean of every row
+  /// 1/0 per row: inside its cross-conformal interval_level interval (train/intervals.hpp), the
+  /// interval fitted on the other folds' out-of-fold predictions.
+  std::vector<double> interval_hits;
 };
+
+/// Nominal coverage of the prediction intervals esm train stores and esm predict reports.
+inline constexpr double interval_level = 0.9;
 
 struct cv_report {
   /// One per kind, then "ensemble" (kinds weighted equally) and "stacked" (kinds weighted by

@@ -1,18 +1,22 @@
-// The model file (HDF5, schema "esm-model" v1; docs/model-file.md): encoding, label, every
+// The model file (HDF5, schema "esm-model" v2; docs/model-file.md): encoding, label, every
 // ensemble member's state, the cross-validation table and the source dataset's identity.
 // Written serially by rank 0, atomically (temporary file + rename).
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "esm/surrogate/metrics.hpp"
 #include "esm/surrogate/model_state.hpp"
+#include "esm/train/domain.hpp"
+#include "esm/train/intervals.hpp"
 
 namespace esm::train {
 
-inline constexpr std::int64_t model_schema_version = 1;
+/// 2: training domain and conformal interval table (docs/model-file.md); version 1 files still read.
+inline constexpr std::int64_t model_schema_version = 2;
 
 struct model_info {
   std::string space;
@@ -28,6 +32,8 @@ struct model_info {
   std::int64_t folds = 0, members = 0;
   std::uint64_t seed = 0;
   std::vector<std::string> kinds;
+  training_domain domain;     ///< known = false when read from a v1 file
+  interval_table intervals;  ///< of the blended final model; known = false when read from a v1 file
   std::string esm_version;  ///< filled by the writer
   std::string created;      ///< filled by the writer (ISO 8601 UTC)
 };
@@ -38,6 +44,8 @@ struct cv_row {
   int bin = -1;
   surrogate::regression_metrics metrics;
   double train_seconds = 0;  ///< overall rows only
+  /// Held-out (cross-conformal) coverage of the 90% interval, in [0, 1]; NaN when not computed.
+  double coverage_90 = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct model_file {

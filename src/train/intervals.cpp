@@ -1,0 +1,115 @@
+// Conformal intervals per depth bin (see the header for the method).
+#include "esm/train/intervals.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "esm/common/error.hpp"
+
+namespace esm::train {
+
+namespace {
+
+double median(std::vector<double> v) {
+  const std::size_t n = v.size();
+  std::sort(v.begin(), v.end());
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::pair<double, double> centre_scale(const std::vector<double>& r) {
+  const double m = median(r);
+  double s = 0;
+  for (double v : r) s += std::abs(v - m);
+  s /= static_cast<double>(r.size());
+  // A bin fitted exactly (all residuals equal) would get a zero-width interval; floor the scale
+  // at a negligible relative width so that the pooled quantile still means something.
+  return {m, std::max(s, 1e-9)};
+}
+
+constexpr double shrink_rows = 20;
+
+}  // namespace
+
+interval_table fit_intervals(const std::vector<double>& predicted, const std::vector<double>& y, const std::vector<int>& bins,
+                             double level, std::size_t min_bin_rows) {
+  if (predicted.size() != y.size() || bins.size() != y.size()) throw error("fit_intervals: mismatched sizes");
+  if (y.empty()) throw error("fit_intervals: no rows");
+  if (!(level > 0 && level < 1)) throw error("fit_intervals: level must be in (0, 1)");
+  std::vector<double> r(y.size());
+  std::map<int, std::vector<double>> by_bin;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    r[i] = std::log(y[i] / predicted[i]);
+    by_bin[bins[i]].push_back(r[i]);
+  }
+  interval_table t;
+  t.level = level;
+  std::tie(t.pooled_centre, t.pooled_scale) = centre_scale(r);
+  std::map<int, std::pair<double, double>> cs;
+  for (const auto& [bin, rs] : by_bin) {
+    if (rs.size() < min_bin_rows) continue;
+    // Shrunk towards the pooled values as if the pool added shrink_rows rows: a scale fitted on
+    // the ~30 rows of one bin is noisy, and a bin whose calibration rows happened to be tame
+    // would under-cover (seen: 87% held-out coverage without it on synthetic data).
+    const auto [m, sc] = centre_scale(rs);
+    const double w = static_cast<double>(rs.size()) / (static_cast<double>(rs.size()) + shrink_rows);
+    cs[bin] = {w * m + (1 - w) * t.pooled_centre, w * sc + (1 - w) * t.pooled_scale};
+    t.bins.push_back(bin);
+    t.centre.push_back(cs[bin].first);
+    t.scale.push_back(cs[bin].second);
+  }
+  std::vector<double> z(y.size());
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    const auto it = cs.find(bins[i]);
+    const auto [m, s] = it == cs.end() ? std::pair{t.pooled_centre, t.pooled_scale} : it->second;
+    z[i] = std::abs(r[i] - m) / s;
+  }
+  std::sort(z.begin(), z.end());
+  const auto n = static_cast<double>(z.size());
+  const auto k = static_cast<std::size_t>(std::ceil((n + 1) * level));  // 1-based rank
+  t.q = k > z.size() ? z.back() : z[k - 1];  // fewer rows than the level needs: the largest score
+  t.known = true;
+  return t;
+}
+
+std::pair<double, double> interval_for(const interval_table& t, double predicted, int bin) {
+  if (!t.known) return {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
+  double m = t.pooled_centre, s = t.pooled_scale;
+  const auto it = std::lower_bound(t.bins.begin(), t.bins.end(), bin);
+  if (it != t.bins.end() && *it == bin) {
+    const auto i = static_cast<std::size_t>(it - t.bins.begin());
+    m = t.centre[i];
+    s = t.scale[i];
+  }
+  return {predicted * std::exp(m - t.q * s), predicted * std::exp(m + t.q * s)};
+}
+
+std::vector<double> cross_conformal_hits(const std::vector<double>& predicted, const std::vector<double>& y,
+                                         const std::vector<int>& bins, const std::vector<std::size_t>& fold_of_row,
+                                         double level) {
+  if (fold_of_row.size() != y.size()) throw error("cross_conformal_hits: mismatched sizes");
+  const std::set<std::size_t> folds(fold_of_row.begin(), fold_of_row.end());
+  std::vector<double> hits(y.size(), 0.0);
+  for (const std::size_t k : folds) {
+    std::vector<double> p, t;
+    std::vector<int> b;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      if (fold_of_row[i] == k) continue;
+      p.push_back(predicted[i]);
+      t.push_back(y[i]);
+      b.push_back(bins[i]);
+    }
+    if (p.empty()) continue;  // one fold only: nothing to calibrate on, counted as not covered
+    const auto table = fit_intervals(p, t, b, level);
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      if (fold_of_row[i] != k) continue;
+      const auto [lo, hi] = interval_for(table, predicted[i], bins[i]);
+      hits[i] = y[i] >= lo && y[i] <= hi ? 1.0 : 0.0;
+    }
+  }
+  return hits;
+}
+
+}  // namespace esm::train
