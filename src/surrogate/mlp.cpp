@@ -62,6 +62,7 @@ void mlp_options::validate() const {
   if (lr_patience == 0) fail("lr_patience must be >= 1");
   if (batch_size == 0) fail("batch_size must be >= 1");
   if (max_epochs == 0) fail("max_epochs must be >= 1");
+  if (max_steps == 0) fail("max_steps must be >= 1");
   if (patience == 0) fail("patience must be >= 1");
   if (!(validation_fraction >= 0.0 && validation_fraction < 1.0)) fail("validation_fraction must be in [0, 1)");
   if (!(weight_decay >= 0.0 && weight_decay * learning_rate < 1.0))
@@ -162,11 +163,17 @@ std::size_t mlp_regressor::feature_count() const { return net_ ? net_->input_mea
 namespace {
 
 /// Inner 3-fold CV over the width x decay grid; squared log error summed over held-out rows.
-mlp_options tune_mlp(matrix_view x, std::span<const double> y_ms, mlp_options base) {
+mlp_options tune_mlp(matrix_view all_x, std::span<const double> all_y_ms, mlp_options base) {
   base.tune = false;
   constexpr std::size_t inner_folds = 3;
   constexpr std::uint64_t tuning_seed = 0x15ULL;
-  if (x.rows < 2 * inner_folds) return base;
+  if (all_x.rows < 2 * inner_folds) return base;
+  // Large row sets are searched on a fixed subset (the final fit still sees every row).
+  const auto rows = detail::tuning_rows(all_x.rows, detail::max_tuning_rows, tuning_seed);
+  const matrix sub_x = select_rows(all_x, rows);
+  const std::vector<double> sub_y = select(all_y_ms, rows);
+  const matrix_view x = sub_x;
+  const std::span<const double> y_ms = sub_y;
   const auto fold_of_row = kfold(x.rows, inner_folds, tuning_seed);
   mlp_options best = base;
   double best_sse = std::numeric_limits<double>::infinity();
@@ -289,7 +296,12 @@ void mlp_regressor::fit(matrix_view x, std::span<const double> y_ms, std::uint64
   double lr = options_.learning_rate;
   std::size_t since_best = 0, since_lr = 0, best_epoch = 0, epoch = 0;
 
-  while (epoch < options_.max_epochs && since_best < options_.patience) {
+  // The step budget bounds a fit's cost on large row sets (100,000 rows at batch 32 would be 2,800
+  // steps an epoch); small sets stop on patience or max_epochs long before it.
+  const std::size_t steps_per_epoch = (order.size() + batch - 1) / batch;
+  const std::size_t epoch_budget = std::max<std::size_t>(1, options_.max_steps / std::max<std::size_t>(1, steps_per_epoch));
+  const std::size_t max_epochs = std::min(options_.max_epochs, epoch_budget);
+  while (epoch < max_epochs && since_best < options_.patience) {
     ++epoch;
     detail::shuffle(order, order_rng);
     for (std::size_t first = 0; first < order.size(); first += batch) {

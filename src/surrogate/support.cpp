@@ -90,6 +90,16 @@ std::vector<std::size_t> to_counts(std::string_view key, std::span<const double>
   return out;
 }
 
+std::vector<std::size_t> tuning_rows(std::size_t n, std::size_t max_rows, std::uint64_t seed) {
+  auto rows = iota(n);
+  if (n <= max_rows) return rows;
+  rng r(derive_seed(seed, 0x7u));
+  shuffle(rows, r);
+  rows.resize(max_rows);
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
 std::uint64_t hash_rows(matrix_view x, std::span<const double> y) {
   std::uint64_t h = 1469598103934665603ULL;
   const auto mix = [&](const void* p, std::size_t n) {

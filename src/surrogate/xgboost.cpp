@@ -141,8 +141,15 @@ constexpr std::uint64_t tuning_seed = 0x15ULL;
 
 }  // namespace
 
-xgboost_tuned tune_xgboost(matrix_view x, std::span<const double> y_ms, const xgboost_options& base,
+xgboost_tuned tune_xgboost(matrix_view all_x, std::span<const double> all_y_ms, const xgboost_options& base,
                            const xgboost_tuning_grid& grid) {
+  // Large row sets are searched on a fixed subset (the final fit still sees every row; its tree
+  // count is the subset's, a conservative choice for more rows).
+  const auto rows = detail::tuning_rows(all_x.rows, detail::max_tuning_rows, tuning_seed);
+  const matrix sub_x = select_rows(all_x, rows);
+  const std::vector<double> sub_y = select(all_y_ms, rows);
+  const matrix_view x = sub_x;
+  const std::span<const double> y_ms = sub_y;
   const auto t = detail::to_target(y_ms, base.log_target);
   const std::size_t k = std::min(grid.inner_folds, x.rows);
   xgboost_tuned best;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "esm/common/error.hpp"
+#include "surrogate/support.hpp"
 
 namespace esm::surrogate {
 namespace {
@@ -75,3 +76,21 @@ TEST(Folds, UnstratifiedKFoldAndBadK) {
 
 }  // namespace
 }  // namespace esm::surrogate
+
+// The subset a tuning search runs on (src/surrogate/support.hpp): every row up to the limit,
+// else a fixed-size, sorted, duplicate-free subset that depends only on (n, limit, seed).
+TEST(TuningRows, AllRowsUpToTheLimitElseAFixedSubset) {
+  using esm::surrogate::detail::tuning_rows;
+  const auto small = tuning_rows(500, 4000, 1);
+  ASSERT_EQ(small.size(), 500u);
+  for (std::size_t i = 0; i < small.size(); ++i) EXPECT_EQ(small[i], i);
+
+  const auto big = tuning_rows(100000, 4000, 1);
+  ASSERT_EQ(big.size(), 4000u);
+  EXPECT_TRUE(std::is_sorted(big.begin(), big.end()));
+  EXPECT_EQ(std::adjacent_find(big.begin(), big.end()), big.end());
+  EXPECT_LT(big.back(), 100000u);
+  EXPECT_GT(big.back(), 90000u);  // spread over the rows, not the first 4,000
+  EXPECT_EQ(big, tuning_rows(100000, 4000, 1));
+  EXPECT_NE(big, tuning_rows(100000, 4000, 2));
+}

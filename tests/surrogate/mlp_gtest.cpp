@@ -130,3 +130,20 @@ TEST(Mlp, OptionsAreChecked) {
 
 }  // namespace
 }  // namespace esm::surrogate
+
+namespace esm::surrogate {
+// max_steps bounds the epochs where an epoch holds many batches (a 100,000-row fit), and leaves
+// a fit whose epochs are few batches alone.
+TEST(Mlp, StepBudgetCapsTheEpochs) {
+  const auto train = testing::make_synthetic(1000, 1);
+  mlp_options o;
+  o.max_steps = 100;  // 900 training rows / 32 = 29 steps an epoch: 3 epochs
+  mlp_regressor capped(o);
+  capped.fit(train.x, train.y_ms, 42);
+  EXPECT_EQ(capped.epochs_run(), 3u);
+  mlp_regressor free_run;  // default budget: far more epochs than that before early stopping
+  free_run.fit(train.x, train.y_ms, 42);
+  EXPECT_GT(free_run.epochs_run(), 3u);
+}
+
+}  // namespace esm::surrogate
