@@ -93,6 +93,18 @@ class Prediction:
 
     latency_ms: np.ndarray  #: ensemble mean, ms (float64)
     std_ms: np.ndarray  #: spread of the ensemble's members, ms (float64)
+    #: the model's conformal interval (Predictor.interval_level, 0.9) from the CV residuals of
+    #: each arch's depth bin, ms (float64); NaN for model files without intervals
+    lo_ms: np.ndarray
+    hi_ms: np.ndarray
+    #: per arch, why it lies outside the training domain (width, resolution or depth bin not
+    #: trained); an empty list: inside, or a model file that predates the recorded domain
+    out_of_domain: List[List[str]]
+
+    @property
+    def in_domain(self) -> np.ndarray:
+        """Per arch, True when nothing flags it as outside the training domain (bool array)."""
+        return np.array([not r for r in self.out_of_domain], dtype=bool)
 
 
 class Predictor:
@@ -128,6 +140,16 @@ class Predictor:
     def label(self) -> str:
         """``"trimmed_mean"`` (predicts ms) or ``"normalised"`` (predicts latency / reference)."""
         return self._impl.label
+
+    @property
+    def domain(self) -> str:
+        """The training domain, e.g. ``"widths w1.2, resolutions 128..128, depths 10-20"``."""
+        return self._impl.domain
+
+    @property
+    def interval_level(self) -> float:
+        """Coverage the intervals were calibrated for (0.9), NaN when the model has none."""
+        return self._impl.interval_level
 
     @property
     def reference_ms(self) -> float:

@@ -120,6 +120,11 @@ nb::dict prediction_dict(esm::predictor::result&& r) {
   nb::dict d;
   d["latency_ms"] = to_numpy(std::move(r.latency_ms));
   d["std_ms"] = to_numpy(std::move(r.std_ms));
+  d["lo_ms"] = to_numpy(std::move(r.lo_ms));
+  d["hi_ms"] = to_numpy(std::move(r.hi_ms));
+  nb::list outside;
+  for (auto& reasons : r.out_of_domain) outside.append(nb::cast(reasons));
+  d["out_of_domain"] = outside;
   return d;
 }
 
@@ -384,5 +389,7 @@ NB_MODULE(_esm, m) {
       .def_prop_ro("space", &esm::predictor::space)
       .def_prop_ro("encoding", &esm::predictor::encoding)
       .def_prop_ro("label", &esm::predictor::label)
+      .def_prop_ro("domain", &esm::predictor::domain_text)
+      .def_prop_ro("interval_level", &esm::predictor::interval_level)
       .def_prop_rw("reference_ms", &esm::predictor::reference_ms, &esm::predictor::set_reference_ms);
 }

@@ -25,6 +25,13 @@ def test_predict_matches_cli(esm_cli, model_file, tmp_path):
     # The CLI prints 6 significant digits.
     np.testing.assert_allclose([c["latency_ms"] for c in cli], got.latency_ms, rtol=1e-5)
     np.testing.assert_allclose([c["std_ms"] for c in cli], got.std_ms, rtol=1e-5, atol=1e-9)
+    # The 90% interval and the domain flags, as the CLI gives them.
+    assert p.interval_level == pytest.approx(0.9)
+    np.testing.assert_allclose([c["lo_ms"] for c in cli], got.lo_ms, rtol=1e-5)
+    np.testing.assert_allclose([c["hi_ms"] for c in cli], got.hi_ms, rtol=1e-5)
+    assert np.all(got.lo_ms > 0) and np.all(got.lo_ms < got.hi_ms)
+    assert [c["in_domain"] for c in cli] == got.in_domain.tolist()
+    assert [c["out_of_domain"] for c in cli] == got.out_of_domain
     # A single text agrees with its row of the batch (to rounding: the batched kernels' vector
     # paths depend on the batch size), and the same batch twice gives the same bits.
     np.testing.assert_allclose(p.predict(archs[0]).latency_ms[0], got.latency_ms[0], rtol=1e-9)
@@ -70,3 +77,21 @@ def test_load_errors(tmp_path, synthetic_dataset):
         esm.Predictor.load(tmp_path / "nope.h5")
     with pytest.raises(ValueError, match="synthetic.h5"):
         esm.Predictor.load(synthetic_dataset)
+
+
+def test_out_of_domain_flags(esm_cli, schema1_dataset, tmp_path):
+    """A model trained on w1.0 r128 only flags an r192 arch (as esm predict does) and not r128 ones."""
+    model = tmp_path / "narrow.h5"
+    run_cli(esm_cli, "train", "--dataset", str(schema1_dataset), "--out", str(model), "--kinds", "ridge",
+            "--folds", "2", "--members", "1")
+    p = esm.Predictor.load(model)
+    assert "resolutions 128..128" in p.domain and "w1.0" in p.domain
+    archs = esm.sample("ofa-mbv3", 3, seed=3, width="w1.0", resolution=128)
+    archs += esm.sample("ofa-mbv3", 1, seed=3, width="w1.0", resolution=192)
+    got = p.predict(archs)
+    assert not any("resolution" in why for reasons in got.out_of_domain[:3] for why in reasons)
+    assert not got.in_domain[3] and any("resolution 192" in why for why in got.out_of_domain[3])
+    archs_file = tmp_path / "archs.txt"
+    archs_file.write_text("\n".join(archs) + "\n")
+    out = run_cli(esm_cli, "predict", "--model", str(model), "--archs", str(archs_file), "--json").stdout
+    assert [json.loads(line)["out_of_domain"] for line in out.splitlines()] == got.out_of_domain
