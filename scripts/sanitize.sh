@@ -17,7 +17,11 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY
 source tests/sanitizers/env.sh
 
 echo "== sanitize: unit tests"
-ctest --test-dir build-asan -L unit -j "$(nproc)" --output-on-failure --timeout 900
+# Left out here, run in the Release suite: the 5-fold CV of the self-tuning MLP (about 115 fits,
+# 44 s in Release, over 10 minutes under ASan). The tuning and fitting code itself runs under ASan
+# in the surrogate tests (Mlp.*: tuning, step budget, kernels).
+ctest --test-dir build-asan -L unit -j "$(nproc)" --output-on-failure --timeout 900 \
+  -E '^Training\.MlpReachesTenPercentOnNoiseFreeData$'
 
 echo "== sanitize: quickstart on 2 ranks"
 tests/sanitizers/quickstart.sh build-asan/src/esm
