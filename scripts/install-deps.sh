@@ -22,7 +22,9 @@ packages=(
 # The sanitizer/fuzzing build (scripts/sanitize.sh): clang 16 (std::source_location needs clang >= 15
 # with libstdc++ 12), its sanitizer and libFuzzer runtimes, and its OpenMP runtime.
 if [[ ${ESM_WITH_SANITIZERS:-0} == 1 ]]; then
-  packages+=(clang-16 libclang-rt-16-dev libomp-16-dev)
+  # llvm-16: its llvm-symbolizer lets LeakSanitizer match suppressions without printing
+  # "invalid path to external symbolizer" (tests/sanitizers/env.sh points ASan at it).
+  packages+=(clang-16 libclang-rt-16-dev libomp-16-dev llvm-16)
 fi
 if [[ ${ESM_WITH_SLURM:-0} == 1 ]]; then
   packages+=(slurm-wlm munge)
