@@ -14,7 +14,7 @@ for ((k = 0; k < iterations; k++)); do
   fault_iteration "$seed"
   points=(start mid late)
   point=${points[$((RANDOM % 3))]}
-  args=(--sample.count=$count --measure.reps=10 --run.chunk=$chunk)
+  args=(--sample.count=$count --measure.reps=30 --run.chunk=$chunk)
   echo "  seed $seed: $n ranks, chunk $chunk, SIGTERM at $point"
 
   # Signals arrive after the rank table: esm installs its handlers before it prints the table, and
