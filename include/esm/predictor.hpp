@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,8 @@ class predictor {
 
   /// Canonical texts of the model's space; throws usage_error naming the first bad one.
   [[nodiscard]] result predict(const std::vector<std::string>& arch_texts) const;
+  /// The same, over views (bindings hand their strings' buffers without copying them).
+  [[nodiscard]] result predict(std::span<const std::string_view> arch_texts) const;
   [[nodiscard]] result predict(const std::vector<space::arch>& archs) const;
 
   [[nodiscard]] const std::string& space() const;
@@ -54,6 +57,8 @@ class predictor {
  private:
   struct impl;
   explicit predictor(std::unique_ptr<impl> p);
+  template <class ArchAt>
+  [[nodiscard]] result predict_rows(std::size_t n, ArchAt&& arch_at) const;
   std::unique_ptr<impl> impl_;
 };
 

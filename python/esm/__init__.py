@@ -97,14 +97,17 @@ class Prediction:
     #: each arch's depth bin, ms (float64); NaN for model files without intervals
     lo_ms: np.ndarray
     hi_ms: np.ndarray
-    #: per arch, why it lies outside the training domain (width, resolution or depth bin not
-    #: trained); an empty list: inside, or a model file that predates the recorded domain
-    out_of_domain: List[List[str]]
+    #: per arch, True when nothing flags it as outside the training domain (bool array; True
+    #: for every arch of a model file that predates the recorded domain)
+    in_domain: np.ndarray
+    #: the flagged archs only: index -> why it lies outside (width, resolution or depth bin not trained)
+    reasons: Dict[int, List[str]]
 
     @property
-    def in_domain(self) -> np.ndarray:
-        """Per arch, True when nothing flags it as outside the training domain (bool array)."""
-        return np.array([not r for r in self.out_of_domain], dtype=bool)
+    def out_of_domain(self) -> List[List[str]]:
+        """Per arch, why it lies outside the training domain; an empty list: inside (built on
+        access: a list per arch costs more than the prediction itself for large batches)."""
+        return [self.reasons.get(i, []) for i in range(len(self.latency_ms))]
 
 
 class Predictor:
@@ -123,7 +126,8 @@ class Predictor:
         without the GIL. ValueError names the first text that does not parse or is of another space."""
         if isinstance(archs, str):
             archs = [archs]
-        d = self._impl.predict(list(archs))
+        d = self._impl.predict(archs)
+        d["in_domain"] = d["in_domain"].view(np.bool_)
         return Prediction(**d)
 
     @property

@@ -72,6 +72,20 @@ def test_predict_bad_input(model_file):
         p.reference_ms = 3.0
 
 
+def test_predict_takes_any_sequence_of_str(model_file):
+    p = esm.Predictor.load(model_file)
+    archs = esm.sample("ofa-mbv3", 5, seed=3)
+    want = p.predict(archs).latency_ms
+    np.testing.assert_array_equal(p.predict(tuple(archs)).latency_ms, want)
+    np.testing.assert_array_equal(p.predict(a for a in archs).latency_ms, want)
+    got = p.predict(archs)
+    assert got.in_domain.dtype == np.bool_ and got.in_domain.shape == (5,)
+    assert got.out_of_domain == [got.reasons.get(i, []) for i in range(5)]
+    with pytest.raises(TypeError, match="archs must be str, got int"):
+        p.predict(archs[:2] + [7])
+    assert p.predict([]).latency_ms.shape == (0,)
+
+
 def test_load_errors(tmp_path, synthetic_dataset):
     with pytest.raises(ValueError, match="nope.h5"):
         esm.Predictor.load(tmp_path / "nope.h5")

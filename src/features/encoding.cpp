@@ -43,9 +43,18 @@ encoding_spec encoding_spec::parse(std::string_view text) {
 
 namespace {
 
-int value_index(const space::gene_layout::dim& d, int value) {
-  const auto it = std::lower_bound(d.values.begin(), d.values.end(), value);
-  return (it != d.values.end() && *it == value) ? static_cast<int>(it - d.values.begin()) : -1;
+/// value -> position in d.values, -1 for any other value (a table indexed by value).
+std::vector<int> position_table(const space::gene_layout::dim& d) {
+  const int top = d.values.empty() ? 0 : *std::max_element(d.values.begin(), d.values.end());
+  std::vector<int> table(static_cast<std::size_t>(std::max(top, 0)) + 1, -1);
+  for (std::size_t i = 0; i < d.values.size(); ++i) {
+    if (d.values[i] >= 0) table[static_cast<std::size_t>(d.values[i])] = static_cast<int>(i);
+  }
+  return table;
+}
+
+int position(const std::vector<int>& table, int value) {
+  return value >= 0 && static_cast<std::size_t>(value) < table.size() ? table[static_cast<std::size_t>(value)] : -1;
 }
 
 /// Number of combinations of all block dims (FCC's per-stage alphabet).
@@ -63,6 +72,8 @@ encoder::encoder(const space::search_space& sp, encoding_spec spec, const lut_ta
     throw usage_error("the lut encoding needs a lookup table (--lut DIR)");
   }
   const auto& l = layout_;
+  for (const auto& d : l.block_dims) block_position_.push_back(position_table(d));
+  for (const auto& g : l.global_dims) global_position_.push_back(position_table(g));
   const auto stage_name = [](std::size_t s) { return "s" + std::to_string(s + 1); };
   switch (spec_.kind) {
     case encoding_kind::onehot:
@@ -129,14 +140,16 @@ void encoder::encode_blocks(const space::arch& a, double* out) const {
       for (std::size_t s = 0; s < l.stage_slots.size(); ++s) {
         for (int p = 0; p < l.stage_slots[s]; ++p) {
           const int slot = l.slot_offset[s] + p;
-          for (const auto& d : l.block_dims) {
-            const int k = value_index(d, gene(d.gene_offset + slot));
+          for (std::size_t di = 0; di < dims; ++di) {
+            const auto& d = l.block_dims[di];
+            const int k = position(block_position_[di], gene(d.gene_offset + slot));
             for (std::size_t v = 0; v < d.values.size(); ++v) *o++ = (static_cast<int>(v) == k) ? 1.0 : 0.0;
           }
         }
       }
-      for (const auto& g : l.global_dims) {
-        const int k = value_index(g, gene(g.gene_offset));
+      for (std::size_t gi = 0; gi < l.global_dims.size(); ++gi) {
+        const auto& g = l.global_dims[gi];
+        const int k = position(global_position_[gi], gene(g.gene_offset));
         for (std::size_t v = 0; v < g.values.size(); ++v) *o++ = (static_cast<int>(v) == k) ? 1.0 : 0.0;
       }
       return;
@@ -182,8 +195,9 @@ void encoder::encode_blocks(const space::arch& a, double* out) const {
       for (int slot = 0; slot < l.total_slots(); ++slot) {
         if (gene(l.block_dims[0].gene_offset + slot) == 0) continue;
         double* base = o;
-        for (const auto& d : l.block_dims) {
-          base[value_index(d, gene(d.gene_offset + slot))] += 1.0;
+        for (std::size_t di = 0; di < dims; ++di) {
+          const auto& d = l.block_dims[di];
+          base[position(block_position_[di], gene(d.gene_offset + slot))] += 1.0;
           base += d.values.size();
         }
       }
@@ -197,7 +211,10 @@ void encoder::encode_blocks(const space::arch& a, double* out) const {
           const int slot = l.slot_offset[s] + p;
           if (gene(l.block_dims[0].gene_offset + slot) == 0) continue;
           int c = 0;
-          for (const auto& d : l.block_dims) c = c * static_cast<int>(d.values.size()) + value_index(d, gene(d.gene_offset + slot));
+          for (std::size_t di = 0; di < dims; ++di) {
+            const auto& d = l.block_dims[di];
+            c = c * static_cast<int>(d.values.size()) + position(block_position_[di], gene(d.gene_offset + slot));
+          }
           o[static_cast<std::ptrdiff_t>(s) * combos + c] += 1.0;
         }
       }

@@ -14,6 +14,7 @@
 // Text: densenet:r192:d=6,12,24,16:g=32,32,32,32:b=4,4,2,...-...-...-...
 #include "space/densenet.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "esm/common/error.hpp"
@@ -126,8 +127,11 @@ arch densenet::parse(std::string_view s) const {
   }
   for (int st = 0; st < blocks; ++st) {
     const auto si = static_cast<std::size_t>(st);
-    (void)text::index_of(depth_choices[si], d[0][si], "densenet block " + std::to_string(st + 1) + " depth");
-    (void)text::index_of(growth_choices, g[0][si], "densenet growth rate");
+    const auto& choices = depth_choices[si];
+    if (std::find(choices.begin(), choices.end(), d[0][si]) == choices.end()) {  // the message only on failure
+      text::require_one_of(choices, d[0][si], "densenet block " + std::to_string(st + 1) + " depth");
+    }
+    text::require_one_of(growth_choices, g[0][si], "densenet growth rate");
   }
   if (f.size() != blocks) throw usage_error("densenet bottleneck factors need 4 '-'-separated dense blocks");
   for (int st = 0; st < blocks; ++st) {
@@ -140,7 +144,7 @@ arch densenet::parse(std::string_view s) const {
     a.genes[static_cast<std::size_t>(g_growth + st)] = g[0][si];
     for (int p = 0; p < d[0][si]; ++p) {
       const int factor = f[si][static_cast<std::size_t>(p)];
-      (void)text::index_of(factor_choices, factor, "densenet bottleneck factor");
+      text::require_one_of(factor_choices, factor, "densenet bottleneck factor");
       a.genes[static_cast<std::size_t>(g_factor + layer_offset[si] + p)] = factor;
     }
   }

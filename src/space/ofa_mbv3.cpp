@@ -75,6 +75,10 @@ std::string ofa_mbv3::choices_text() const {
 
 std::vector<std::string> ofa_mbv3::variants() const { return width_names; }
 
+std::string_view ofa_mbv3::variant_of(const arch& a) const {
+  return width_names.at(static_cast<std::size_t>(a.genes.at(g_width)));
+}
+
 std::vector<std::string> ofa_mbv3::gene_names() const {
   std::vector<std::string> names{"width", "resolution"};
   for (int s = 0; s < stages; ++s) names.push_back("d" + std::to_string(s + 1));
@@ -161,7 +165,7 @@ arch ofa_mbv3::parse(std::string_view s) const {
   for (int st = 0; st < stages; ++st) {
     const auto si = static_cast<std::size_t>(st);
     const int depth_s = d[0][si];
-    (void)text::index_of(depth_choices, depth_s, "ofa-mbv3 stage depth");
+    text::require_one_of(depth_choices, depth_s, "ofa-mbv3 stage depth");
     if (static_cast<int>(k[si].size()) != depth_s || static_cast<int>(e[si].size()) != depth_s) {
       throw usage_error("ofa-mbv3 stage " + std::to_string(st + 1) + " has depth " + std::to_string(depth_s) +
                         " but " + std::to_string(k[si].size()) + " kernels and " + std::to_string(e[si].size()) +
@@ -170,8 +174,8 @@ arch ofa_mbv3::parse(std::string_view s) const {
     a.genes[static_cast<std::size_t>(g_depth + st)] = depth_s;
     for (int p = 0; p < depth_s; ++p) {
       const auto pi = static_cast<std::size_t>(p);
-      (void)text::index_of(kernel_choices, k[si][pi], "ofa-mbv3 kernel");
-      (void)text::index_of(expand_choices, e[si][pi], "ofa-mbv3 expand ratio");
+      text::require_one_of(kernel_choices, k[si][pi], "ofa-mbv3 kernel");
+      text::require_one_of(expand_choices, e[si][pi], "ofa-mbv3 expand ratio");
       a.genes[static_cast<std::size_t>(g_kernel + st * max_depth + p)] = k[si][pi];
       a.genes[static_cast<std::size_t>(g_expand + st * max_depth + p)] = e[si][pi];
     }

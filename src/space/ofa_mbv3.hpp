@@ -10,6 +10,7 @@ class ofa_mbv3 final : public search_space {
   [[nodiscard]] std::string_view name() const override;
   [[nodiscard]] std::string choices_text() const override;
   [[nodiscard]] std::vector<std::string> variants() const override;
+  [[nodiscard]] std::string_view variant_of(const arch& a) const override;
   [[nodiscard]] std::vector<std::string> gene_names() const override;
   [[nodiscard]] gene_layout layout() const override;
   [[nodiscard]] std::string format(const arch& a) const override;

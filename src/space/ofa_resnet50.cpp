@@ -27,6 +27,7 @@ constexpr std::array<int, stages> stage_base_width{256, 512, 1024, 2048};
 constexpr std::array<int, stages> stage_stride{1, 2, 2, 2};
 constexpr int g_res = 0, g_stem = 1, g_depth = 2, g_width = 6, g_expand = 12, gene_count = 30;
 const std::vector<int> offset_choices{0, 1, 2};
+const std::vector<int> width_choices{0, 1, 2};
 const std::vector<int> expand_percent{20, 25, 35};
 constexpr std::array<double, 3> width_mult{0.65, 0.8, 1.0};
 
@@ -156,14 +157,14 @@ arch ofa_resnet50::parse(std::string_view s) const {
   }
   for (int i = 0; i < 6; ++i) {
     const int wi = w[0][static_cast<std::size_t>(i)];
-    (void)text::index_of({0, 1, 2}, wi, "ofa-resnet50 width index");
+    text::require_one_of(width_choices, wi, "ofa-resnet50 width index");
     a.genes[static_cast<std::size_t>(g_width + i)] = wi;
   }
   if (e.size() != stages) throw usage_error("ofa-resnet50 expand ratios need 4 '-'-separated stages");
   for (int st = 0; st < stages; ++st) {
     const auto si = static_cast<std::size_t>(st);
     const int offset = d[0][si + 1];
-    (void)text::index_of(offset_choices, offset, "ofa-resnet50 depth offset");
+    text::require_one_of(offset_choices, offset, "ofa-resnet50 depth offset");
     const int blocks = base_depth[si] + offset;
     if (static_cast<int>(e[si].size()) != blocks) {
       throw usage_error("ofa-resnet50 stage " + std::to_string(st + 1) + " has " + std::to_string(blocks) +
@@ -172,7 +173,7 @@ arch ofa_resnet50::parse(std::string_view s) const {
     a.genes[static_cast<std::size_t>(g_depth + st)] = offset;
     for (int p = 0; p < blocks; ++p) {
       const int pct = e[si][static_cast<std::size_t>(p)];
-      (void)text::index_of(expand_percent, pct, "ofa-resnet50 expand ratio (percent)");
+      text::require_one_of(expand_percent, pct, "ofa-resnet50 expand ratio (percent)");
       a.genes[static_cast<std::size_t>(g_expand + block_offset[si] + p)] = pct;
     }
   }

@@ -180,11 +180,11 @@ const std::vector<const search_space*>& all_spaces() {
 }
 
 const search_space& find_space(std::string_view name) {
-  std::string known;
   for (const auto* s : all_spaces()) {
     if (s->name() == name) return *s;
-    known += (known.empty() ? "" : ", ") + std::string(s->name());
   }
+  std::string known;
+  for (const auto* s : all_spaces()) known += (known.empty() ? "" : ", ") + std::string(s->name());
   throw usage_error("unknown search space '" + std::string(name) + "' (known: " + known + ")");
 }
 

@@ -2,34 +2,32 @@
 #include "space/text.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "esm/common/error.hpp"
 
 namespace esm::space::text {
 
-// Sized up front: predicting from texts parses every one of them (esm.Predictor, esm predict), and
-// growing these small vectors one push_back at a time was most of the parse time.
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> parts;
-  parts.reserve(static_cast<std::size_t>(std::count(s.begin(), s.end(), sep)) + 1);
+pieces split(std::string_view s, char sep) {
+  pieces out;
   std::size_t start = 0;
   while (true) {
     const auto pos = s.find(sep, start);
-    parts.push_back(s.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
-    if (pos == std::string_view::npos) return parts;
+    if (out.count_ < pieces::capacity) {
+      out.at_[out.count_] = s.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start);
+    }
+    ++out.count_;
+    if (pos == std::string_view::npos) return out;
     start = pos + 1;
   }
 }
 
-int parse_int(std::string_view token, std::string_view what) {
-  const bool digits = !token.empty() && token.size() <= 6 &&
-                      std::all_of(token.begin(), token.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (!digits || (token.size() > 1 && token[0] == '0')) {
-    throw usage_error("bad " + std::string(what) + " '" + std::string(token) + "': expected a number");
-  }
-  int v = 0;
-  for (char c : token) v = v * 10 + (c - '0');
-  return v;
+void pieces::not_kept() { throw std::out_of_range("esm::space::text::pieces: piece not kept"); }
+
+void int_groups::not_kept() { throw std::out_of_range("esm::space::text::int_groups: group or value not kept"); }
+
+void throw_bad_number(std::string_view token, std::string_view what) {
+  throw usage_error("bad " + std::string(what) + " '" + std::string(token) + "': expected a number");
 }
 
 std::string_view field(std::string_view token, std::string_view key) {
@@ -39,18 +37,29 @@ std::string_view field(std::string_view token, std::string_view key) {
   return token.substr(key.size() + 1);
 }
 
-std::vector<std::vector<int>> parse_groups(std::string_view value, std::string_view what) {
-  const auto parts = split(value, '-');
-  std::vector<std::vector<int>> groups;
-  groups.reserve(parts.size());
-  for (auto g : parts) {
-    const auto tokens = split(g, ',');
-    std::vector<int> values;
-    values.reserve(tokens.size());
-    for (auto v : tokens) values.push_back(parse_int(v, what));
-    groups.push_back(std::move(values));
+int_groups parse_groups(std::string_view value, std::string_view what) {
+  int_groups out;
+  std::size_t group_size = 0;
+  out.begin_[0] = 0;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t pos = start;  // a plain scan: find_first_of calls memchr once per character
+    while (pos < value.size() && value[pos] != ',' && value[pos] != '-') ++pos;
+    if (pos == value.size()) pos = std::string_view::npos;
+    const int v = parse_int(value.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start), what);
+    if (out.groups_ < int_groups::max_groups && out.values_kept_ < int_groups::max_values) {
+      out.values_[out.values_kept_++] = v;
+    }
+    ++group_size;
+    if (pos == std::string_view::npos || value[pos] == '-') {
+      if (out.groups_ < int_groups::max_groups) out.size_[out.groups_] = static_cast<std::uint32_t>(group_size);
+      ++out.groups_;
+      if (out.groups_ < int_groups::max_groups) out.begin_[out.groups_] = static_cast<std::uint32_t>(out.values_kept_);
+      group_size = 0;
+    }
+    if (pos == std::string_view::npos) return out;
+    start = pos + 1;
   }
-  return groups;
 }
 
 std::string format_groups(const std::vector<std::vector<int>>& groups) {
@@ -65,14 +74,10 @@ std::string format_groups(const std::vector<std::vector<int>>& groups) {
   return out;
 }
 
-int index_of(const std::vector<int>& choices, int value, std::string_view what) {
-  const auto it = std::find(choices.begin(), choices.end(), value);
-  if (it == choices.end()) {
-    std::string set;
-    for (int c : choices) set += (set.empty() ? "" : ",") + std::to_string(c);
-    throw usage_error(std::string(what) + " " + std::to_string(value) + " is not one of {" + set + "}");
-  }
-  return static_cast<int>(it - choices.begin());
+void throw_not_one_of(const std::vector<int>& choices, int value, std::string_view what) {
+  std::string set;
+  for (int c : choices) set += (set.empty() ? "" : ",") + std::to_string(c);
+  throw usage_error(std::string(what) + " " + std::to_string(value) + " is not one of {" + set + "}");
 }
 
 int parse_resolution(std::string_view token) {

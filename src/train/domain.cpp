@@ -8,14 +8,7 @@
 
 namespace esm::train {
 
-std::string variant_of(const space::search_space& sp, const space::arch& a) {
-  if (sp.variants().empty()) return {};
-  const std::string text = sp.format(a);  // "space:variant:rNNN:..."
-  const auto first = text.find(':');
-  if (first == std::string::npos) return {};
-  const auto second = text.find(':', first + 1);
-  return text.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
-}
+std::string variant_of(const space::search_space& sp, const space::arch& a) { return std::string(sp.variant_of(a)); }
 
 training_domain domain_of(const space::search_space& sp, const std::vector<space::arch>& archs) {
   training_domain d;
@@ -41,8 +34,10 @@ std::vector<std::string> outside_reasons(const training_domain& d, const space::
   std::vector<std::string> why;
   if (!d.known) return why;
   if (!d.variants.empty()) {
-    const auto v = variant_of(sp, a);
-    if (std::find(d.variants.begin(), d.variants.end(), v) == d.variants.end()) why.push_back("width " + v + " not trained");
+    const std::string_view v = sp.variant_of(a);  // no copy: predict checks every arch
+    if (std::find(d.variants.begin(), d.variants.end(), v) == d.variants.end()) {
+      why.push_back("width " + std::string(v) + " not trained");
+    }
   }
   const int r = sp.resolution(a);
   if (r < d.min_resolution || r > d.max_resolution) {

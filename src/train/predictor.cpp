@@ -46,29 +46,38 @@ predictor predictor::load(const std::string& model_path) {
   return predictor(std::move(p));
 }
 
-predictor::result predictor::predict(const std::vector<std::string>& texts) const {
-  std::vector<space::arch> archs;
-  archs.reserve(texts.size());
-  for (const auto& t : texts) {
-    space::arch a = space::parse_any(t);
-    if (a.space != impl_->info.space) {
-      throw usage_error("architecture of space '" + a.space + "' given to a model of space '" + impl_->info.space + "'");
-    }
-    archs.push_back(std::move(a));
+namespace {
+
+space::arch parse_for(std::string_view text, const std::string& model_space) {
+  space::arch a = space::parse_any(text);
+  if (a.space != model_space) {
+    throw usage_error("architecture of space '" + a.space + "' given to a model of space '" + model_space + "'");
   }
-  return predict(archs);
+  return a;
 }
 
-std::size_t predictor::result::outside_count() const {
-  std::size_t n = 0;
-  for (const auto& why : out_of_domain) n += why.empty() ? 0 : 1;
-  return n;
-}
+}  // namespace
 
-predictor::result predictor::predict(const std::vector<space::arch>& archs) const {
-  const features::feature_matrix x = impl_->enc->encode(archs);
-  const surrogate::matrix_view v(x.rows, x.cols, x.data);
+// Row by row: each arch is parsed (or taken), encoded into its row, and its depth bin and domain
+// checked, before the next; the batch's archs are never held at once, so one gene buffer is
+// allocated and freed per arch, always the same warm one.
+template <class ArchAt>
+predictor::result predictor::predict_rows(std::size_t n, ArchAt&& arch_at) const {
+  const auto& enc = *impl_->enc;
+  features::feature_matrix x;
+  x.rows = n;
+  x.cols = enc.width();
+  x.data.resize(n * x.cols);
+  std::vector<int> bins(n);
   result r;
+  r.out_of_domain.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const space::arch& a = arch_at(i);
+    enc.encode(a, x.data.data() + i * x.cols);
+    bins[i] = impl_->sp->depth(a);
+    r.out_of_domain[i] = train::outside_reasons(impl_->info.domain, *impl_->sp, a);
+  }
+  const surrogate::matrix_view v(x.rows, x.cols, x.data);
   if (const auto* e = dynamic_cast<const surrogate::ensemble_regressor*>(impl_->model.get())) {
     auto p = e->predict_with_uncertainty(v);
     r.latency_ms = std::move(p.mean_ms);
@@ -82,15 +91,35 @@ predictor::result predictor::predict(const std::vector<space::arch>& archs) cons
     for (auto& v2 : r.latency_ms) v2 *= scale;
     for (auto& v2 : r.std_ms) v2 *= scale;
   }
-  r.lo_ms.resize(archs.size());
-  r.hi_ms.resize(archs.size());
-  r.out_of_domain.resize(archs.size());
-  for (std::size_t i = 0; i < archs.size(); ++i) {
-    const int bin = impl_->sp->depth(archs[i]);
-    std::tie(r.lo_ms[i], r.hi_ms[i]) = train::interval_for(impl_->info.intervals, r.latency_ms[i], bin);
-    r.out_of_domain[i] = train::outside_reasons(impl_->info.domain, *impl_->sp, archs[i]);
+  r.lo_ms.resize(n);
+  r.hi_ms.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::tie(r.lo_ms[i], r.hi_ms[i]) = train::interval_for(impl_->info.intervals, r.latency_ms[i], bins[i]);
   }
   return r;
+}
+
+predictor::result predictor::predict(std::span<const std::string_view> texts) const {
+  space::arch a;
+  return predict_rows(texts.size(), [&](std::size_t i) -> const space::arch& {
+    a = parse_for(texts[i], impl_->info.space);
+    return a;
+  });
+}
+
+predictor::result predictor::predict(const std::vector<std::string>& texts) const {
+  const std::vector<std::string_view> views(texts.begin(), texts.end());
+  return predict(std::span<const std::string_view>(views));
+}
+
+predictor::result predictor::predict(const std::vector<space::arch>& archs) const {
+  return predict_rows(archs.size(), [&](std::size_t i) -> const space::arch& { return archs[i]; });
+}
+
+std::size_t predictor::result::outside_count() const {
+  std::size_t n = 0;
+  for (const auto& why : out_of_domain) n += why.empty() ? 0 : 1;
+  return n;
 }
 
 const std::string& predictor::space() const { return impl_->info.space; }

@@ -3,10 +3,13 @@
 
 #include <cmath>
 #include <set>
+#include <stdexcept>
+#include <string>
 
 #include "esm/common/error.hpp"
 #include "esm/space/sampler.hpp"
 #include "esm/space/space.hpp"
+#include "space/text.hpp"
 
 namespace esm::space {
 namespace {
@@ -138,6 +141,11 @@ TEST(Spaces, BadTextsNameTheOffendingToken) {
       {"densenet:r192:d=6,12,24,16:g=32,32,33,32:b=4", "33"},
       {"densenet:r192:d=6,12,25,16:g=32,32,32,32:b=4-4-4-4", "25"},
       {"densenet:r192:d=4,8,24,16:g=32,32,32,32:b=4,4,4-4,4,4,4,4,4,4,4-4-4", "block 1"},
+      // Past the parser's fixed storage (16 groups, 128 values): the same messages as any size.
+      {"ofa-mbv3:w1.0:r192:d=2,2,2,2,2:k=3-3-3-3-3-3-3-3-3-3-3-3-3-3-3-3-3-3-3-3:e=3,3-3,3-3,3-3,3-3,3", "5 '-'-separated"},
+      {"densenet:r192:d=4,8,24,16:g=32,32,32,32:b=2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,"
+       "2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,"
+       "2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2-2-2-2", "block 1 has depth 4 but 131"},
   };
   for (const auto& c : cases) {
     try {
@@ -147,6 +155,65 @@ TEST(Spaces, BadTextsNameTheOffendingToken) {
       const std::string msg = e.what();
       EXPECT_NE(msg.find(c.token), std::string::npos) << "message '" << msg << "' does not name '" << c.token << "'";
       EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
+    }
+  }
+}
+
+TEST(SpaceText, SplitCountsEveryPieceAndKeepsTheFirstEight) {
+  const auto p = text::split("a:bb::c", ':');
+  ASSERT_EQ(p.size(), 4u);
+  EXPECT_EQ(p[0], "a");
+  EXPECT_EQ(p[1], "bb");
+  EXPECT_EQ(p[2], "");
+  EXPECT_EQ(p[3], "c");
+  const auto many = text::split("0:1:2:3:4:5:6:7:8:9:10", ':');
+  EXPECT_EQ(many.size(), 11u);  // a caller's "expected 6 fields" check sees the true count
+  EXPECT_EQ(many[7], "7");
+  EXPECT_THROW((void)many[8], std::out_of_range);
+  EXPECT_EQ(text::split("", ':').size(), 1u);
+}
+
+TEST(SpaceText, GroupsKeepTrueSizesBeyondTheirStorage) {
+  const auto g = text::parse_groups("3,5-3,5,7-6", "kernel");
+  ASSERT_EQ(g.size(), 3u);
+  EXPECT_EQ(g[0].size(), 2u);
+  EXPECT_EQ(g[1].size(), 3u);
+  EXPECT_EQ(g[1][2], 7);
+  EXPECT_EQ(g[2][0], 6);
+  EXPECT_THROW((void)g[0][2], std::out_of_range);
+  EXPECT_THROW((void)g[3], std::out_of_range);
+
+  // 20 groups: sizes of the first 16 kept, the count true, later groups not readable.
+  std::string many;
+  for (int i = 0; i < 20; ++i) many += (i ? "-" : "") + std::string("1,2");
+  const auto m = text::parse_groups(many, "depth");
+  EXPECT_EQ(m.size(), 20u);
+  EXPECT_EQ(m[15].size(), 2u);
+  EXPECT_EQ(m[15][1], 2);
+  EXPECT_THROW((void)m[16], std::out_of_range);
+
+  // 200 values in one group: the size is true, only the first 128 are readable.
+  std::string wide = "1";
+  for (int i = 1; i < 200; ++i) wide += "," + std::to_string(i % 7 + 1);
+  const auto w = text::parse_groups(wide + "-4", "depth");
+  EXPECT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0].size(), 200u);
+  EXPECT_EQ(w[0][127], 127 % 7 + 1);
+  EXPECT_THROW((void)w[0][128], std::out_of_range);
+  EXPECT_EQ(w[1].size(), 1u);
+  EXPECT_THROW((void)w[1][0], std::out_of_range);  // its value fell past the storage
+}
+
+TEST(SpaceText, GroupsValidateEveryTokenInOrder) {
+  // Tokens past the storage are still checked, so the first bad token is named as before.
+  std::string many;
+  for (int i = 0; i < 20; ++i) many += (i ? "-" : "") + std::string("1");
+  for (const std::string& bad : {many + "-x", std::string("3--5"), std::string("3,"), std::string(""), std::string("03")}) {
+    try {
+      (void)text::parse_groups(bad, "depth");
+      ADD_FAILURE() << "accepted: " << bad;
+    } catch (const usage_error& e) {
+      EXPECT_NE(std::string(e.what()).find("bad depth '"), std::string::npos) << e.what();
     }
   }
 }

@@ -64,6 +64,9 @@ class encoder {
   space::gene_layout layout_;
   std::size_t gene_count_;
   std::vector<std::string> names_;
+  /// Per block dim and per global dim: value -> position among the dim's values (-1: none),
+  /// built once so that encoding does no search per gene (predict encodes every arch).
+  std::vector<std::vector<int>> block_position_, global_position_;
 };
 
 }  // namespace esm::features

@@ -54,6 +54,8 @@ class search_space {
   [[nodiscard]] virtual std::string choices_text() const = 0;
   /// Named variants (width multipliers); empty when the space has none.
   [[nodiscard]] virtual std::vector<std::string> variants() const { return {}; }
+  /// The variant an architecture belongs to (one of variants()); empty when the space has none.
+  [[nodiscard]] virtual std::string_view variant_of(const arch&) const { return {}; }
   [[nodiscard]] std::vector<int> resolutions() const;  ///< 128..224 step 4 for every space
 
   /// Names of the fixed-length gene vector's entries.
