@@ -12,7 +12,10 @@ python=/usr/bin/python3
 if [[ $RUNTIMES == *onnxruntime* || $RUNTIMES == *openvino* ]]; then
   venv=$ESM_ROOT/build/fidelity-venv
   [[ -x $venv/bin/python ]] || /usr/bin/python3 -m venv --system-site-packages "$venv"
-  "$venv/bin/python" -m pip -q --disable-pip-version-check install onnx onnxruntime openvino "$ESM_ROOT/python"
+  # ESM_PREFIX=DIR (an install of this build, e.g. build/python-esm-prefix as tests/python/run_pytest.sh
+  # makes it): the package links those libraries instead of compiling esm again (minutes on 2 cores).
+  "$venv/bin/python" -m pip -q --disable-pip-version-check install onnx onnxruntime openvino \
+    ${ESM_PREFIX:+--config-settings=cmake.define.ESM_PREFIX="$ESM_PREFIX"} "$ESM_ROOT/python"
   python=$venv/bin/python
 fi
 ARCHS=$BENCH_OUT/cpu_fidelity_archs.txt

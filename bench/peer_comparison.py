@@ -54,7 +54,7 @@ def peers(seed, threads):
     }
 
 
-def tuned_peers(seed, threads):
+def tuned_peers(seed, threads, kernels=False):
     """The same peer families, each tuned by an inner 5-fold GridSearchCV on the training folds only
     (small grids, 3 inner folds; the issue-15 comparison). Scoring: MSE of log(target), i.e. relative error."""
     from sklearn.model_selection import GridSearchCV, KFold
@@ -69,7 +69,7 @@ def tuned_peers(seed, threads):
 
     def grid(est, params):
         return lambda: GridSearchCV(est, params, cv=inner, scoring="neg_mean_squared_error", n_jobs=1)
-    return {
+    models = {
         "sklearn RidgeCV (standardised)": lambda: make_pipeline(
             StandardScaler(), RidgeCV(alphas=np.logspace(-4, 3, 15))),
         "SVR rbf (grid C, gamma, epsilon)": grid(make_pipeline(StandardScaler(), SVR(kernel="rbf")), {
@@ -86,6 +86,21 @@ def tuned_peers(seed, threads):
             verbose=-1), {"num_leaves": [4, 15], "n_estimators": [600], "learning_rate": [0.05, 0.15],
                           "min_child_samples": [5, 20]}),
     }
+    if kernels:
+        from sklearn.gaussian_process import GaussianProcessRegressor
+        from sklearn.gaussian_process.kernels import RBF, ConstantKernel, DotProduct, WhiteKernel
+        from sklearn.kernel_ridge import KernelRidge
+        models.update({
+            "kernel ridge rbf (grid alpha, gamma)": grid(make_pipeline(StandardScaler(), KernelRidge(kernel="rbf")), {
+                "kernelridge__alpha": np.logspace(-4, 1, 6), "kernelridge__gamma": np.logspace(-5, -1, 5)}),
+            "kernel ridge poly2 (grid alpha, gamma)": grid(make_pipeline(StandardScaler(), KernelRidge(
+                kernel="poly", degree=2, coef0=1)), {"kernelridge__alpha": np.logspace(-3, 3, 7),
+                                                      "kernelridge__gamma": np.logspace(-4, -1, 4)}),
+            "GP dot + rbf + white (marginal likelihood)": lambda: make_pipeline(StandardScaler(), GaussianProcessRegressor(
+                ConstantKernel() * DotProduct() + ConstantKernel() * RBF(10.0) + WhiteKernel(1e-3), normalize_y=True,
+                random_state=seed)),
+        })
+    return models
 
 
 def main():
@@ -96,6 +111,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--only", help="run only the peers whose name contains this text")
     p.add_argument("--tuned", action="store_true", help="peers tuned by inner-CV grids on each training split")
+    p.add_argument("--kernels", action="store_true", help="with --tuned: add kernel ridge (rbf, poly2) and a GP")
     a = p.parse_args()
     names, X, y, fold = load(a.features_csv)
     ly = np.log(y)
@@ -104,7 +120,8 @@ def main():
     print("| model | MAPE | within ±10% | fit s (all folds) |")
     print("|---|---|---|---|")
     results = {}
-    for name, make in (tuned_peers if a.tuned else peers)(a.seed, a.threads).items():
+    models = tuned_peers(a.seed, a.threads, a.kernels) if a.tuned else peers(a.seed, a.threads)
+    for name, make in models.items():
         if a.only and a.only not in name:
             continue
         pred = np.empty_like(y)
