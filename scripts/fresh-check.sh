@@ -119,6 +119,10 @@ stamp "configure the sanitizer build (cmake --preset asan)"
 cmake --preset asan >/dev/null
 .venv/bin/python -m pytest --version
 .venv/bin/python -c 'import h5py, numpy, pandas, matplotlib; print("analysis venv: imports ok")'
+stamp "the README's Python package: pip install ./python in a new venv (compiles esm for it)"
+python3 -m venv /root/venv-esm
+/root/venv-esm/bin/pip install -q ./python
+/root/venv-esm/bin/python -c 'import esm; a = esm.sample("ofa-mbv3", 3, seed=1); d = esm.describe(a[0]); print("esm package:", esm.version(), len(a), "archs, depth", d["depth"])'
 stamp "a throwaway Slurm cluster starts, runs one srun and stops"
 cluster=$(mktemp -d)
 eval "$(scripts/slurm-cluster.sh start "$cluster")"

@@ -48,23 +48,41 @@ interval_table fit_intervals(const std::vector<double>& predicted, const std::ve
   t.level = level;
   std::tie(t.pooled_centre, t.pooled_scale) = centre_scale(r);
   std::map<int, std::pair<double, double>> cs;
+  std::map<int, double> own_centre;  // each kept bin's median residual, before shrinking
   for (const auto& [bin, rs] : by_bin) {
     if (rs.size() < min_bin_rows) continue;
     // Shrunk towards the pooled values as if the pool added shrink_rows rows: a scale fitted on
     // the ~30 rows of one bin is noisy, and a bin whose calibration rows happened to be tame
     // would under-cover (seen: 87% held-out coverage without it on synthetic data).
     const auto [m, sc] = centre_scale(rs);
+    own_centre[bin] = m;
     const double w = static_cast<double>(rs.size()) / (static_cast<double>(rs.size()) + shrink_rows);
     cs[bin] = {w * m + (1 - w) * t.pooled_centre, w * sc + (1 - w) * t.pooled_scale};
     t.bins.push_back(bin);
     t.centre.push_back(cs[bin].first);
     t.scale.push_back(cs[bin].second);
   }
+  // Each calibration row is scored with its bin's scale fitted without it (leave-one-out of the
+  // mean absolute deviation, centre kept): a scale fitted on the row itself is smaller where the
+  // row is large, so in-sample scores understate a new arch's and the intervals under-cover
+  // (seen: 86.8-88.9% held-out on a real 440-arch dataset, 40 rows a bin, before this).
+  std::map<int, double> sum_dev;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    if (cs.count(bins[i])) sum_dev[bins[i]] += std::abs(r[i] - own_centre[bins[i]]);
+  }
   std::vector<double> z(y.size());
   for (std::size_t i = 0; i < y.size(); ++i) {
     const auto it = cs.find(bins[i]);
-    const auto [m, s] = it == cs.end() ? std::pair{t.pooled_centre, t.pooled_scale} : it->second;
-    z[i] = std::abs(r[i] - m) / s;
+    const double nb = it == cs.end() ? 0.0 : static_cast<double>(by_bin[bins[i]].size());
+    if (nb < 2) {
+      const auto [m, sc] = it == cs.end() ? std::pair{t.pooled_centre, t.pooled_scale} : it->second;
+      z[i] = std::abs(r[i] - m) / sc;
+      continue;
+    }
+    const double loo_scale = std::max((sum_dev[bins[i]] - std::abs(r[i] - own_centre[bins[i]])) / (nb - 1), 1e-9);
+    const double w = (nb - 1) / (nb - 1 + shrink_rows);
+    const double s_i = w * loo_scale + (1 - w) * t.pooled_scale;
+    z[i] = std::abs(r[i] - it->second.first) / s_i;
   }
   std::sort(z.begin(), z.end());
   const auto n = static_cast<double>(z.size());

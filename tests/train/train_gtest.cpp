@@ -278,6 +278,34 @@ TEST(ConformalIntervals, CoverTheirLevelOnHeldOutRows) {
   EXPECT_TRUE(std::isnan(interval_for(interval_table{}, 1.0, 10).first)) << "no table (v1 model): NaN";
 }
 
+TEST(ConformalIntervals, SmallBinsStillCoverTheirLevel) {
+  // The real-data regime: 11 depth bins of 40 rows, heavy-tailed residuals (Laplace), 5 folds.
+  // Each calibration row is scored with its bin's scale fitted without it; scored with a scale
+  // fitted on itself too, it was 89.2% here (40 synthetic datasets), and 86.8-89.8% on a real one.
+  double total = 0;
+  const int datasets = 40;
+  for (int seed = 1; seed <= datasets; ++seed) {
+    rng r(static_cast<std::uint64_t>(seed));
+    const std::size_t n = 440;
+    std::vector<double> p(n), y(n);
+    std::vector<int> bins(n);
+    std::vector<std::size_t> fold(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      bins[i] = 10 + static_cast<int>(i % 11);
+      const double scale = 0.01 + 0.004 * (bins[i] % 3);
+      const double u = r.uniform01() - 0.5;
+      const double laplace = (u < 0 ? 1 : -1) * scale * std::log(1 - 2 * std::abs(u));
+      p[i] = 2.0 + static_cast<double>(i % 13);
+      y[i] = p[i] * std::exp(laplace);
+      fold[i] = (i / 11) % 5;
+    }
+    for (double h : cross_conformal_hits(p, y, bins, fold, 0.9)) total += h;
+  }
+  const double coverage = total / (440.0 * datasets);
+  EXPECT_GT(coverage, 0.895);
+  EXPECT_LT(coverage, 0.92);
+}
+
 TEST_F(Training, ModelFileKeepsDomainIntervalsAndFlagsOutOfDomainArchs) {
   // blocks_ holds w1.2 at r192 only: an r212 arch must come back flagged, an r192 one not.
   const auto d = load_training_data(dataset::read(blocks_), label_kind::trimmed_mean);
