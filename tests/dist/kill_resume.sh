@@ -3,7 +3,7 @@
 # rows written before the kill byte-identical afterwards (h5dump's raw bytes).
 source "$(dirname "$0")/common.sh"
 
-start_mpi 2 run1.log "$ESM" profile --config tiny.ini --run.chunk=1 --measure.reps=15
+start_mpi 2 run1.log "$ESM" profile --config tiny.ini --run.chunk=1 --measure.reps=40
 wait_for_table run1.log || { cat run1.log; fail "no rank table"; }
 wait_for_done tiny.h5 2 || { cat run1.log; fail "no rows done in time"; }
 kill -9 "$(rank_pid run1.log 1)"
@@ -20,7 +20,7 @@ done
 ((${#before[@]} < 8)) || fail "the run finished before the kill: nothing tested"
 [[ -n "$(attr tiny.h5 /active_run)" ]] || fail "the killed run left no active_run marker"
 
-run_mpi 2 "$ESM" profile --config tiny.ini --run.chunk=1 --measure.reps=15 --resume > run2.log 2>&1 ||
+run_mpi 2 "$ESM" profile --config tiny.ini --run.chunk=1 --measure.reps=40 --resume > run2.log 2>&1 ||
   { cat run2.log; fail "resume exited $?"; }
 grep -q "taking over the lock" run2.log || fail "resume did not report the stale lock"
 [[ $(count_status tiny.h5 done) == 8 ]] || fail "not every row done after resume"
