@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "esm/common/error.hpp"
@@ -28,10 +29,15 @@ double linear(std::span<const double> row) {
   return v;
 }
 
-TEST(Ridge, RecoversANoiseFreeLinearFunction) {
-  const matrix x = random_features(200, 1);
+std::vector<double> linear_targets(const matrix& x) {
   std::vector<double> y;
   for (std::size_t i = 0; i < x.rows; ++i) y.push_back(linear(x.row(i)));
+  return y;
+}
+
+TEST(Ridge, RecoversANoiseFreeLinearFunction) {
+  const matrix x = random_features(200, 1);
+  const std::vector<double> y = linear_targets(x);
   ridge_options o;
   o.log_target = false;
   ridge_regressor model(o);
@@ -70,6 +76,67 @@ TEST(Ridge, NoisyDataPicksALargerPenaltyThanNoiseFree) {
   ridge_regressor model(o);
   model.fit(x, y, 2);
   EXPECT_GT(model.alpha(), 1e-3);
+}
+
+TEST(Ridge, PowerLawColumnsEnterAsLogarithms) {
+  // Latency ~ MACs^0.7 x exp(0.1 count): linear in log-log. Column 0 (MACs, 1..10) qualifies for
+  // a logarithm; column 1 (a block count, with zeros) does not.
+  rng r(11);
+  const auto make = [&](std::size_t rows) {
+    matrix x(rows, 2);
+    for (std::size_t i = 0; i < rows; ++i) {
+      x(i, 0) = 1.0 + 9.0 * r.uniform01();
+      x(i, 1) = static_cast<double>(i % 4);
+    }
+    return x;
+  };
+  const auto law = [](std::span<const double> row) { return 0.5 * std::pow(row[0], 0.7) * std::exp(0.1 * row[1]); };
+  const matrix x = make(120), x_test = make(40);
+  std::vector<double> y;
+  for (std::size_t i = 0; i < x.rows; ++i) y.push_back(law(x.row(i)));
+
+  ridge_regressor model;  // tries logs by default
+  model.fit(x, y, 3);
+  EXPECT_EQ(model.log_columns(), (std::vector<double>{1.0, 0.0}));
+  const auto p = model.predict(x_test);
+  for (std::size_t i = 0; i < x_test.rows; ++i) EXPECT_NEAR(p[i] / law(x_test.row(i)), 1.0, 1e-4);
+
+  ridge_options raw_only;
+  raw_only.try_log_features = false;
+  ridge_regressor raw(raw_only);
+  raw.fit(x, y, 3);
+  EXPECT_EQ(raw.log_columns(), (std::vector<double>{0.0, 0.0}));
+  double worst = 0;
+  const auto q = raw.predict(x_test);
+  for (std::size_t i = 0; i < x_test.rows; ++i) worst = std::max(worst, std::abs(q[i] / law(x_test.row(i)) - 1.0));
+  EXPECT_GT(worst, 1e-2) << "a linear fit on raw MACs cannot follow the power law";
+
+  // The logged columns survive save/load, and a value below the training range is clamped, not NaN.
+  ridge_regressor loaded;
+  loaded.load(model.save());
+  EXPECT_EQ(loaded.predict(x_test), p);
+  matrix tiny(1, 2);
+  tiny(0, 0) = 0.0;
+  EXPECT_TRUE(std::isfinite(loaded.predict(tiny)[0]));
+}
+
+TEST(Ridge, VersionOneStatesStillLoad) {
+  // States written before logged columns existed (version 1) load with every column raw.
+  const matrix x = random_features(60, 4);
+  const std::vector<double> y = linear_targets(x);
+  ridge_options o;
+  o.try_log_features = false;
+  ridge_regressor model(o);
+  model.fit(x, y, 1);
+  model_state v1 = model.save();
+  v1.set_scalar("version", 1.0);
+  ridge_regressor old;
+  old.load(v1);
+  EXPECT_EQ(old.predict(x), model.predict(x));
+  EXPECT_FALSE(old.options().try_log_features);
+  model_state v3 = model.save();
+  v3.set_scalar("version", 3.0);
+  EXPECT_THROW(old.load(v3), error);
 }
 
 TEST(Ridge, RejectsBadInputs) {
