@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Surrogates on real measured labels (issue 15): esm profile of COUNT depth-balanced ofa-mbv3 w1.2
 # archs (resolutions sampled 128..224) on this machine's CPU, interleaved mode, REPS repetitions,
-# 2 ranks x 1 thread; then esm train --label normalised (5 folds) and the tuned peers
+# 2 ranks x 1 thread; then esm train --label LABEL (5 folds) and the tuned peers
 # (bench/peer_comparison.py, inner-CV grids) on esm features of the same rows and folds.
 # Not in CI: the profile alone takes ~9 minutes at REPS=100 on a quiet 2-core machine.
 # Usage: bench/real_surrogates.sh [profile|train|all]  Env: COUNT (440), REPS (100), SEED (15),
-#        ENCODING (fcc), VENV (ESM_ROOT/.bench-venv), DATASET (out/bench/real_D.h5)
+#        ENCODING (fcc), LABEL (normalised; or interleaved), VENV (ESM_ROOT/.bench-venv),
+#        DATASET (out/bench/real_D.h5)
 set -euo pipefail
 source "$(dirname "$0")/bench_common.sh"
 STEP=${1:-all}
-COUNT=${COUNT:-440}; REPS=${REPS:-100}; SEED=${SEED:-15}; ENCODING=${ENCODING:-fcc}
+COUNT=${COUNT:-440}; REPS=${REPS:-100}; SEED=${SEED:-15}; ENCODING=${ENCODING:-fcc}; LABEL=${LABEL:-normalised}
 VENV=${VENV:-$ESM_ROOT/.bench-venv}
 D=${DATASET:-$BENCH_OUT/real_D.h5}
 F=$BENCH_OUT/real_F_$ENCODING.csv; M=$BENCH_OUT/real_M_$ENCODING.h5
@@ -32,10 +33,10 @@ if [[ $STEP == train || $STEP == all ]]; then
     "$VENV/bin/pip" install -q numpy scipy scikit-learn xgboost lightgbm
   fi
   machine_line
-  "$ESM" features --dataset "$D" --encoding "$ENCODING" --label normalised --folds 5 --seed 0 --out "$F"
-  echo "## esm train --label normalised --encoding $ENCODING (mpirun -n 2, 5 folds x 5 members); load before $(loadavg)"
+  "$ESM" features --dataset "$D" --encoding "$ENCODING" --label "$LABEL" --folds 5 --seed 0 --out "$F"
+  echo "## esm train --label $LABEL --encoding $ENCODING (mpirun -n 2, 5 folds x 5 members); load before $(loadavg)"
   t0=$(date +%s.%N)
-  mpirun -n 2 "$ESM" train --dataset "$D" --out "$M" --label normalised --encoding "$ENCODING" --folds 5 \
+  mpirun -n 2 "$ESM" train --dataset "$D" --out "$M" --label "$LABEL" --encoding "$ENCODING" --folds 5 \
     --members 5 --seed 0 ${KINDS:+--kinds "$KINDS"}
   t1=$(date +%s.%N)
   echo "# esm train wall: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s; load after $(loadavg)"
@@ -43,4 +44,4 @@ if [[ $STEP == train || $STEP == all ]]; then
   "$VENV/bin/python" "$ESM_ROOT/bench/peer_comparison.py" "$F" --tuned --esm-cv "${M%.h5}.cv.csv"
   echo "# load after $(loadavg)"
 fi
-echo "# command: bench/real_surrogates.sh $STEP (COUNT=$COUNT REPS=$REPS SEED=$SEED ENCODING=$ENCODING)"
+echo "# command: bench/real_surrogates.sh $STEP (COUNT=$COUNT REPS=$REPS SEED=$SEED ENCODING=$ENCODING LABEL=$LABEL)"

@@ -44,7 +44,7 @@ class predictor {
 
   [[nodiscard]] const std::string& space() const;
   [[nodiscard]] const std::string& encoding() const;
-  [[nodiscard]] const std::string& label() const;  ///< "trimmed_mean" | "normalised"
+  [[nodiscard]] const std::string& label() const;  ///< "trimmed_mean" | "normalised" | "interleaved" | "graph" | "eager"
   /// The training domain, e.g. "widths w1.2, resolutions 128..128, depths 10-20" ("unknown ..."
   /// for schema-1 model files).
   [[nodiscard]] std::string domain_text() const;

@@ -23,19 +23,14 @@ namespace esm::cli {
 
 namespace {
 
-/// The label of a result row, or NaN unless the row is done with a positive finite label.
-double usable_label(const dataset::result_row& r, train::label_kind label) {
-  if (r.status != static_cast<std::int32_t>(dataset::row_status::done)) return NAN;
-  const double v = train::label_value(r, label);
-  return std::isfinite(v) && v > 0 ? v : NAN;
-}
-
-/// arch id -> usable label of a dataset's rows (the first row of an id wins; plans have unique ids).
+/// arch id -> label of a dataset's done rows with a positive finite label (the first row of an id
+/// wins; plans have unique ids).
 std::unordered_map<std::uint64_t, double> labels_by_id(const dataset::contents& c, train::label_kind label) {
+  const auto values = train::label_values(c, label);
   std::unordered_map<std::uint64_t, double> out;
   for (std::size_t i = 0; i < c.results.size() && i < c.archs.size(); ++i) {
-    const double v = usable_label(c.results[i], label);
-    if (std::isfinite(v)) out.emplace(c.archs[i].id, v);
+    if (c.results[i].status != static_cast<std::int32_t>(dataset::row_status::done)) continue;
+    if (std::isfinite(values[i]) && values[i] > 0) out.emplace(c.archs[i].id, values[i]);
   }
   return out;
 }
@@ -47,8 +42,8 @@ std::string line(const char* name, double value) {
 }
 
 std::string report(const std::string& path_a, const std::string& path_b, train::label_kind label) {
-  const auto a = labels_by_id(dataset::read(path_a), label);
-  const auto b = labels_by_id(dataset::read(path_b), label);
+  const auto a = labels_by_id(dataset::read(path_a, train::needs_samples(label)), label);
+  const auto b = labels_by_id(dataset::read(path_b, train::needs_samples(label)), label);
   for (const auto& [path, labels] : {std::pair{&path_a, &a}, std::pair{&path_b, &b}}) {
     if (labels->empty()) {
       throw usage_error("'" + *path + "' has no done architectures with a positive " +
@@ -103,12 +98,12 @@ int compare(const args& a) {
   std::string label, out;
   opts.add_options()
       ("dataset", po::value(&paths)->multitoken(), "the two dataset files A and B (positional)")
-      ("label", po::value(&label)->default_value("trimmed"), "label compared: trimmed (ms), normalised, graph or eager (ms)")
+      ("label", po::value(&label)->default_value("trimmed"), "label compared: trimmed (ms), normalised, interleaved, graph or eager (ms)")
       ("out", po::value(&out), "write to FILE instead of stdout");
   po::positional_options_description positional;
   positional.add("dataset", -1);
   po::variables_map vm;
-  if (!parse(a, opts, vm, "esm compare A.h5 B.h5 [--label trimmed|normalised|graph|eager]", &positional)) return 0;
+  if (!parse(a, opts, vm, "esm compare A.h5 B.h5 [--label trimmed|normalised|interleaved|graph|eager]", &positional)) return 0;
   if (paths.size() != 2) {
     throw usage_error("give two dataset files A.h5 B.h5 (got " + std::to_string(paths.size()) + ")");
   }

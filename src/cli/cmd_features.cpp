@@ -21,7 +21,7 @@ int features(const args& a) {
       ("encoding", po::value(&encoding)->default_value("fcc"), "onehot | stats | fc | fcc | lut, optionally +extras")
       ("folds", po::value(&folds)->default_value(5), "fold column: stratified by depth bin, as esm train")
       ("seed", po::value(&seed)->default_value(0), "fold seed (esm train --seed)")
-      ("label", po::value(&label)->default_value("trimmed"), "trimmed | normalised")
+      ("label", po::value(&label)->default_value("trimmed"), "trimmed | normalised | interleaved | graph | eager")
       ("lut", po::value(&lut_dir), "lookup-table directory for the lut encoding")
       ("out", po::value(&out)->required(), "CSV file to write");
   po::variables_map vm;
@@ -33,7 +33,8 @@ int features(const args& a) {
     if (lut_dir.empty()) throw usage_error("--encoding lut needs --lut DIR");
     lut = std::make_unique<features::lut_table>(features::lut_table::load_ofa_yaml_dir(lut_dir));
   }
-  const auto data = train::load_training_data(dataset::read(dataset_path), train::parse_label(label));
+  const auto kind = train::parse_label(label);
+  const auto data = train::load_training_data(dataset::read(dataset_path, train::needs_samples(kind)), kind);
   if (data.y.size() < static_cast<std::size_t>(folds)) throw usage_error("fewer usable rows than --folds");
   const features::encoder enc(space::find_space(data.space), spec, lut.get());
   const auto x = enc.encode(data.archs);

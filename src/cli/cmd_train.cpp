@@ -26,7 +26,7 @@ namespace {
 
 constexpr const char* usage_line =
     "mpirun -n RANKS esm train --dataset DATASET.h5 --out MODEL.h5 [--encoding fcc] [--kinds ridge,mlp,xgboost] "
-    "[--folds 5] [--members 5] [--seed 0] [--label auto|trimmed|normalised|graph|eager] [--allow-synthetic]";
+    "[--folds 5] [--members 5] [--seed 0] [--label auto|trimmed|normalised|interleaved|graph|eager] [--allow-synthetic]";
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -148,7 +148,8 @@ int train(const args& a) {
       ("seed", po::value(&seed)->default_value(0), "seed of folds and fits (same seed: same numbers on any rank count)")
       ("label", po::value(&label)->default_value("auto"),
        "auto (graph on a GPU dataset with graph-replay latencies, else trimmed) | trimmed | normalised "
-       "(reference-normalised latency) | graph | eager")
+       "(reference-normalised latency) | interleaved (normalised; within each interleaved group, burst "
+       "minima compared round by round) | graph | eager")
       ("lut", po::value(&lut_dir), "lookup-table directory (OFA YAML layout) for the lut encoding")
       ("blend", po::value(&blend)->default_value("stacked"), "final model's kind weights: stacked (fitted on CV predictions) | equal")
       ("allow-synthetic", po::bool_switch(&allow_synthetic),
@@ -178,12 +179,13 @@ int train(const args& a) {
       cv.validate();
       if (blend != "stacked" && blend != "equal") throw usage_error("unknown --blend '" + blend + "' (stacked, equal)");
       spec = features::encoding_spec::parse(encoding);
-      if (label != "auto") (void)train::parse_label(label);  // a bad --label is refused before reading
+      // A bad --label is refused before reading; the interleaved label reads the raw samples too.
+      const bool with_samples = label != "auto" && train::needs_samples(train::parse_label(label));
       if (spec.kind == features::encoding_kind::lut) {
         if (lut_dir.empty()) throw usage_error("--encoding lut needs --lut DIR");
         lut = std::make_unique<features::lut_table>(features::lut_table::load_ofa_yaml_dir(lut_dir));
       }
-      const auto contents = dataset::read(dataset_path);
+      const auto contents = dataset::read(dataset_path, with_samples);
       if (contents.prov.synthetic && !allow_synthetic) {
         throw usage_error("'" + dataset_path + "' is synthetic (backend " + contents.prov.backend +
                           ": latencies computed from MACs, not measured); pass --allow-synthetic to train on it anyway");

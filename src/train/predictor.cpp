@@ -8,6 +8,7 @@
 #include "esm/features/encoding.hpp"
 #include "esm/surrogate/ensemble.hpp"
 #include "esm/train/model_file.hpp"
+#include "esm/train/training_data.hpp"
 
 namespace esm {
 
@@ -42,7 +43,7 @@ predictor predictor::load(const std::string& model_path) {
     throw usage_error("model '" + model_path + "': its members expect " + std::to_string(p->model->feature_count()) +
                       " features, the encoding gives " + std::to_string(p->enc->width()));
   }
-  p->reference_ms = p->info.label == "normalised" ? p->info.reference_ms : 1.0;
+  p->reference_ms = train::reference_relative(p->info.label) ? p->info.reference_ms : 1.0;
   return predictor(std::move(p));
 }
 
@@ -132,7 +133,7 @@ double predictor::interval_level() const {
 
 void predictor::set_reference_ms(double ms) {
   if (!(ms > 0) || !std::isfinite(ms)) throw usage_error("reference latency must be a positive number of ms");
-  if (impl_->info.label != "normalised") throw usage_error("this model predicts milliseconds directly (label trimmed_mean): no reference to set");
+  if (!train::reference_relative(impl_->info.label)) throw usage_error("this model predicts milliseconds directly (label " + impl_->info.label + "): no reference to set");
   impl_->reference_ms = ms;
 }
 

@@ -2,13 +2,17 @@
 #include "esm/train/training_data.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "esm/common/error.hpp"
 #include "esm/common/random.hpp"
+#include "esm/measure/statistics.hpp"
 
 namespace esm::train {
 
@@ -17,7 +21,8 @@ label_kind parse_label(std::string_view text) {
   if (text == "normalised" || text == "normalized") return label_kind::normalised;
   if (text == "graph" || text == "graph_ms") return label_kind::graph;
   if (text == "eager" || text == "eager_ms") return label_kind::eager;
-  throw usage_error("unknown label '" + std::string(text) + "' (auto, trimmed, normalised, graph, eager)");
+  if (text == "interleaved") return label_kind::interleaved;
+  throw usage_error("unknown label '" + std::string(text) + "' (auto, trimmed, normalised, graph, eager, interleaved)");
 }
 
 std::string_view to_string(label_kind k) {
@@ -26,6 +31,7 @@ std::string_view to_string(label_kind k) {
     case label_kind::normalised: return "normalised";
     case label_kind::graph: return "graph";
     case label_kind::eager: return "eager";
+    case label_kind::interleaved: return "interleaved";
   }
   return "unknown";
 }
@@ -49,8 +55,102 @@ double label_value(const dataset::result_row& r, label_kind k) {
     case label_kind::normalised: return r.normalised;
     case label_kind::graph: return r.graph_ms;
     case label_kind::eager: return r.eager_ms;
+    case label_kind::interleaved: break;  // needs the row's group: interleaved_labels
   }
   return std::nan("");
+}
+
+bool reference_relative(label_kind k) { return k == label_kind::normalised || k == label_kind::interleaved; }
+bool reference_relative(std::string_view label) { return label == "normalised" || label == "interleaved"; }
+bool needs_samples(label_kind k) { return k == label_kind::interleaved; }
+
+namespace {
+
+/// Burst length of an interleaved dataset from its measure_policy text ("... mode=interleaved,burst=10,
+/// group=8,..."), or 0 when it was profiled in another mode.
+int interleaved_burst_reps(const std::string& policy) {
+  if (policy.find("mode=interleaved") == std::string::npos) return 0;
+  const auto at = policy.find("burst=");
+  return at == std::string::npos ? 0 : std::atoi(policy.c_str() + at + 6);
+}
+
+bool usable_normalised(const dataset::result_row& r) {
+  return r.status == static_cast<std::int32_t>(dataset::row_status::done) && std::isfinite(r.normalised) &&
+         r.normalised > 0;
+}
+
+/// log(min) of each burst of each row of one group, rows x rounds; empty when the group does not
+/// qualify (fewer than two rows, different n, fewer than two bursts, a non-finite sample).
+std::vector<std::vector<double>> burst_log_minima(const dataset::contents& c, const std::vector<std::size_t>& rows,
+                                                  int burst) {
+  const auto width = static_cast<std::size_t>(c.prov.max_samples);
+  const int n = c.results[rows.front()].n;
+  if (rows.size() < 2 || n < 2 * burst || static_cast<std::size_t>(n) > width) return {};
+  const int rounds = (n + burst - 1) / burst;
+  std::vector<std::vector<double>> out;
+  for (const auto i : rows) {
+    if (c.results[i].n != n) return {};
+    const float* s = c.samples.data() + i * width;
+    std::vector<double> minima(static_cast<std::size_t>(rounds));
+    for (int k = 0; k < rounds; ++k) {
+      const float* first = s + static_cast<std::ptrdiff_t>(k) * burst;
+      const float* last = s + std::min(n, (k + 1) * burst);
+      const float m = *std::min_element(first, last);
+      if (!std::isfinite(m) || m <= 0 || std::any_of(first, last, [](float v) { return !std::isfinite(v); })) return {};
+      minima[static_cast<std::size_t>(k)] = std::log(static_cast<double>(m));
+    }
+    out.push_back(std::move(minima));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<double> interleaved_labels(const dataset::contents& c) {
+  const int burst = interleaved_burst_reps(c.prov.measure_policy);
+  if (burst <= 0) {
+    throw usage_error("label interleaved needs a dataset profiled with measure.mode = interleaved (this one: '" +
+                      c.prov.measure_policy + "')");
+  }
+  if (c.samples.size() != c.results.size() * static_cast<std::size_t>(c.prov.max_samples)) {
+    throw error("label interleaved: the dataset was read without its samples");
+  }
+  std::vector<double> out(c.results.size(), std::nan(""));
+  std::map<std::tuple<int, int, std::uint64_t>, std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < c.results.size(); ++i) {
+    const auto& r = c.results[i];
+    if (!usable_normalised(r)) continue;
+    out[i] = r.normalised;
+    groups[{r.run, r.rank, std::bit_cast<std::uint64_t>(r.reference_ms)}].push_back(i);
+  }
+  for (const auto& [key, rows] : groups) {
+    const auto logs = burst_log_minima(c, rows, burst);
+    if (logs.empty()) continue;
+    const std::size_t rounds = logs.front().size();
+    std::vector<double> round_mean(rounds, 0.0);
+    for (const auto& row : logs) {
+      for (std::size_t k = 0; k < rounds; ++k) round_mean[k] += row[k] / static_cast<double>(logs.size());
+    }
+    std::vector<double> rel(logs.size());
+    double rel_mean = 0, base = 0;
+    for (std::size_t j = 0; j < logs.size(); ++j) {
+      std::vector<double> d(rounds);
+      for (std::size_t k = 0; k < rounds; ++k) d[k] = logs[j][k] - round_mean[k];
+      rel[j] = measure::trimmed_mean(d, 0.2);
+      rel_mean += rel[j] / static_cast<double>(logs.size());
+      base += std::log(c.results[rows[j]].normalised) / static_cast<double>(logs.size());
+    }
+    for (std::size_t j = 0; j < logs.size(); ++j) out[rows[j]] = std::exp(base + rel[j] - rel_mean);
+  }
+  return out;
+}
+
+std::vector<double> label_values(const dataset::contents& c, label_kind k) {
+  if (k == label_kind::interleaved) return interleaved_labels(c);
+  std::vector<double> out;
+  out.reserve(c.results.size());
+  for (const auto& r : c.results) out.push_back(label_value(r, k));
+  return out;
 }
 
 namespace {
@@ -109,6 +209,7 @@ training_data load_training_data(const dataset::contents& c, label_kind label) {
   t.dataset_hash = content_hash(c);
   t.dataset_schema_version = c.schema_version;
   const auto drift = unresolved_drift_rows(c);
+  const auto labels = label_values(c, label);
   std::vector<double> refs;
   for (std::size_t i = 0; i < c.results.size(); ++i) {
     const auto& r = c.results[i];
@@ -124,11 +225,11 @@ training_data load_training_data(const dataset::contents& c, label_kind label) {
     // baseline: its milliseconds are off by that change. Its normalised labels divide by the
     // reference timed with them (bracketing or interleaved bursts), which cancels the change, so
     // they stay.
-    if (label != label_kind::normalised && drift.count(i)) {
+    if (!reference_relative(label) && drift.count(i)) {
       ++t.excluded.drift_unresolved;
       continue;
     }
-    const double y = label_value(r, label);
+    const double y = labels[i];
     if (!std::isfinite(y) || y <= 0) {
       ++t.excluded.invalid_label;
       continue;

@@ -222,6 +222,82 @@ TEST_F(Training, BadInputsAreUsageErrors) {
   EXPECT_THROW(bad.validate(), usage_error);
 }
 
+TEST_F(Training, InterleavedLabelCancelsRoundDriftAndSpikesWithinAGroup) {
+  // Rows 0..3: one interleaved group (run 0, rank 0, one reference latency), bursts of 5 reps,
+  // 4 rounds. Round k runs the whole machine at speed factor drift[k]; some reps carry upward
+  // spikes. Each row's normalised label is off by its own error (a row timed in a slow stretch).
+  auto c = dataset::read(clean_, true);
+  constexpr int burst = 5, rounds = 4, n = burst * rounds;
+  c.prov.measure_policy = "reps=20 trim=0.2 mode=interleaved,burst=5,group=4,bracket=10,switch_warmup=1";
+  c.prov.max_samples = n;
+  c.samples.assign(c.results.size() * n, std::nanf(""));
+  const double truth[4] = {3.0, 4.5, 6.0, 2.5}, row_error[4] = {1.04, 0.97, 1.01, 1.06};
+  const double drift[rounds] = {1.0, 1.3, 0.85, 1.1};
+  for (std::size_t i = 0; i < c.results.size(); ++i) {
+    auto& r = c.results[i];
+    r.status = static_cast<std::int32_t>(dataset::row_status::done);
+    r.run = 0;
+    r.rank = 0;
+    r.n = n;
+    r.reference_ms = 10.0 + static_cast<double>(i);  // a group of its own
+    r.normalised = 0.5;
+    for (int j = 0; j < n; ++j) c.samples[i * n + j] = 5.0f;
+  }
+  for (std::size_t i = 0; i < 4; ++i) {
+    auto& r = c.results[i];
+    r.reference_ms = 2.0;
+    r.normalised = truth[i] * row_error[i] / 2.0;
+    for (int k = 0; k < rounds; ++k) {
+      for (int j = 0; j < burst; ++j) {
+        const bool spike = (j + k + static_cast<int>(i)) % 3 == 0;
+        c.samples[i * n + k * burst + j] = static_cast<float>(truth[i] * drift[k] * (spike ? 1.8 : 1.0));
+      }
+    }
+  }
+  c.results[5].status = static_cast<std::int32_t>(dataset::row_status::failed);
+  const auto y = interleaved_labels(c);
+  ASSERT_EQ(y.size(), c.results.size());
+  double log_mean = 0, normalised_log_mean = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    // Within the group, the true ratios come back despite drift, spikes and the rows' own errors.
+    EXPECT_NEAR(y[i] / y[0], truth[i] / truth[0], 1e-6) << "row " << i;
+    log_mean += std::log(y[i]) / 4;
+    normalised_log_mean += std::log(c.results[i].normalised) / 4;
+  }
+  EXPECT_GT(std::abs(c.results[3].normalised / c.results[0].normalised - truth[3] / truth[0]), 0.01);
+  EXPECT_NEAR(log_mean, normalised_log_mean, 1e-12) << "the group keeps its level against the reference";
+  EXPECT_DOUBLE_EQ(y[4], 0.5) << "a row alone keeps its normalised label";
+  EXPECT_TRUE(std::isnan(y[5])) << "a failed row has no label";
+
+  // Rows of different n do not form a group: they keep their normalised labels.
+  auto uneven = c;
+  uneven.results[2].n = n - burst;
+  const auto u = interleaved_labels(uneven);
+  EXPECT_DOUBLE_EQ(u[0], c.results[0].normalised);
+  EXPECT_DOUBLE_EQ(u[2], c.results[2].normalised);
+
+  // The label trains: gave_up windows stay (it is relative to the reference, as normalised is).
+  dataset::drift_row d{};
+  d.arch_row = 3;
+  d.window = 4;
+  d.verdict = static_cast<std::int32_t>(measure::drift_verdict::gave_up);
+  c.drift.push_back(d);
+  const auto t = load_training_data(c, parse_label("interleaved"));
+  EXPECT_EQ(to_string(t.label), "interleaved");
+  EXPECT_EQ(t.excluded.drift_unresolved, 0u);
+  EXPECT_EQ(t.excluded.failed, 1u);
+  EXPECT_DOUBLE_EQ(t.y[1] / t.y[0], y[1] / y[0]);
+  EXPECT_TRUE(reference_relative(label_kind::interleaved));
+  EXPECT_TRUE(reference_relative("interleaved"));
+  EXPECT_FALSE(reference_relative(label_kind::trimmed_mean));
+
+  // A dataset of another mode, or one read without samples, is refused.
+  auto plain = c;
+  plain.prov.measure_policy = "reps=20 trim=0.2 mode=plain";
+  EXPECT_THROW((void)interleaved_labels(plain), usage_error);
+  EXPECT_THROW((void)interleaved_labels(dataset::read(clean_)), error);
+}
+
 TEST(TrainingDomain, FlagsWidthResolutionAndDepthOutsideTheTrainedRows) {
   const auto& sp = space::find_space("ofa-mbv3");
   const auto a = sp.parse("ofa-mbv3:w1.2:r128:d=2,2,2,2,2:k=3,3-3,3-3,3-3,3-3,3:e=3,3-3,3-3,3-3,3-3,3");

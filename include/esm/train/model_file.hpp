@@ -22,7 +22,7 @@ struct model_info {
   std::string space;
   std::string encoding;  ///< encoding_spec::text(), e.g. "fcc"
   std::vector<std::string> feature_names;
-  std::string label;           ///< "trimmed_mean" | "normalised"
+  std::string label;           ///< "trimmed_mean" | "normalised" | "interleaved" | "graph" | "eager"
   double reference_ms = 0;     ///< training data's median reference latency (normalised labels)
   std::string dataset_path;
   std::int64_t dataset_schema_version = 0;

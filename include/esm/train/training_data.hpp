@@ -16,8 +16,11 @@ enum class label_kind {
   normalised,    ///< trimmed mean / the reference network's latency timed beside it
   graph,         ///< GPU: the trimmed mean of CUDA graph replays in ms (schema 3 graph_ms)
   eager,         ///< GPU: the trimmed mean with per-layer launches in ms (schema 3 eager_ms)
+  /// Interleaved datasets: normalised, with each arch placed within its group by comparing its
+  /// burst minima with its group mates' round by round (interleaved_labels).
+  interleaved,
 };
-/// "trimmed" | "normalised" | "graph" | "eager"; "auto" is resolved by default_label.
+/// "trimmed" | "normalised" | "graph" | "eager" | "interleaved"; "auto" is resolved by default_label.
 [[nodiscard]] label_kind parse_label(std::string_view text);
 [[nodiscard]] std::string_view to_string(label_kind k);
 /// The label `esm train` uses unless told: graph when any done row has a graph-replay latency (a
@@ -25,8 +28,31 @@ enum class label_kind {
 [[nodiscard]] label_kind default_label(const dataset::contents& c);
 /// `text`, or default_label(c) for "auto".
 [[nodiscard]] label_kind resolve_label(std::string_view text, const dataset::contents& c);
-/// A row's value of label `k` (NaN when the row lacks it).
+/// A row's value of label `k` (NaN when the row lacks it). Not for `interleaved`, which needs the
+/// row's group: use label_values.
 [[nodiscard]] double label_value(const dataset::result_row& r, label_kind k);
+/// True for labels relative to the reference network timed beside the row (normalised,
+/// interleaved): they cancel machine drift and predict in units of the reference's latency.
+[[nodiscard]] bool reference_relative(label_kind k);
+[[nodiscard]] bool reference_relative(std::string_view label);  ///< by to_string name
+/// True when the label is computed from the raw samples: read the dataset with_samples.
+[[nodiscard]] bool needs_samples(label_kind k);
+
+/// The interleaved label of every /results row (NaN where the row is not done or has no positive
+/// normalised label). A group is the done rows one rank of one run timed together: the same run,
+/// rank and reference latency (the group's reference bursts give all of them that one number).
+/// Within a group of at least two rows with the same n >= 2 bursts of finite positive samples, each
+/// row's samples are cut into its bursts (burst k of every arch ran in round k, seconds apart), and
+///   rel_i = trimmed mean over rounds k of [log min(burst ik) - mean_j log min(burst jk)],
+///   label_i = exp(mean_j log normalised_j + rel_i - mean_j rel_j).
+/// The group keeps its level against the reference; within it, drift slower than one round cancels
+/// burst by burst, and the burst minimum drops the upward spikes of a shared machine. Rows of any
+/// other group (alone after a re-measure, a partial last group, adaptive n) keep their normalised
+/// label. Throws usage_error for a dataset not profiled in interleaved mode, and esm::error when
+/// `c` was read without its samples.
+[[nodiscard]] std::vector<double> interleaved_labels(const dataset::contents& c);
+/// Label `k` of every /results row: label_value per row, or interleaved_labels.
+[[nodiscard]] std::vector<double> label_values(const dataset::contents& c, label_kind k);
 
 /// Rows left out of training, by reason (each row counts once, in this order of precedence).
 struct exclusions {
