@@ -25,7 +25,7 @@ namespace esm::cli {
 namespace {
 
 constexpr const char* usage_line =
-    "mpirun -n RANKS esm train --dataset DATASET.h5 --out MODEL.h5 [--encoding fcc] [--kinds ridge,mlp,xgboost] "
+    "mpirun -n RANKS esm train --dataset DATASET.h5 --out MODEL.h5 [--encoding fcc] [--kinds ridge,mlp,xgboost,hybrid] "
     "[--folds 5] [--members 5] [--seed 0] [--label auto|trimmed|normalised|interleaved|graph|eager] [--allow-synthetic]";
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -142,7 +142,7 @@ int train(const args& a) {
       ("dataset", po::value(&dataset_path)->required(), "latency dataset (esm profile)")
       ("out", po::value(&out)->required(), "model file to write (HDF5); the CV table goes beside it as .cv.csv")
       ("encoding", po::value(&encoding)->default_value("fcc"), "onehot | stats | fc | fcc | lut, optionally +extras")
-      ("kinds", po::value(&kinds)->default_value("ridge,mlp,xgboost"), "model kinds, comma-separated")
+      ("kinds", po::value(&kinds)->default_value("ridge,mlp,xgboost,hybrid"), "model kinds, comma-separated")
       ("folds", po::value(&folds)->default_value(5), "cross-validation folds (stratified by depth bin)")
       ("members", po::value(&members)->default_value(5), "ensemble members per kind")
       ("seed", po::value(&seed)->default_value(0), "seed of folds and fits (same seed: same numbers on any rank count)")

@@ -6,6 +6,7 @@
 
 #include "esm/common/error.hpp"
 #include "esm/surrogate/ensemble.hpp"
+#include "esm/surrogate/hybrid.hpp"
 #include "esm/surrogate/mlp.hpp"
 #include "esm/surrogate/ridge.hpp"
 #include "esm/surrogate/xgboost.hpp"
@@ -32,8 +33,13 @@ std::unique_ptr<regressor> make_regressor(std::string_view kind) {
     o.tune = true;
     return std::make_unique<xgboost_regressor>(o);
   }
+  if (kind == "hybrid") {
+    xgboost_options trees;  // tuned like the xgboost kind, on the linear part's residual ratios
+    trees.tune = true;
+    return std::make_unique<hybrid_regressor>(ridge_options{}, trees);
+  }
   if (kind == "ensemble") return make_default_ensemble();
-  throw usage_error("unknown surrogate kind '" + std::string(kind) + "' (ridge, mlp, xgboost, ensemble)");
+  throw usage_error("unknown surrogate kind '" + std::string(kind) + "' (ridge, mlp, xgboost, hybrid, ensemble)");
 }
 
 std::unique_ptr<regressor> load_regressor(const model_state& state) {
@@ -41,7 +47,7 @@ std::unique_ptr<regressor> load_regressor(const model_state& state) {
   std::unique_ptr<regressor> model;
   if (kind == "ensemble") {
     model = std::make_unique<ensemble_regressor>();
-  } else if (kind == "ridge" || kind == "mlp" || kind == "xgboost") {
+  } else if (kind == "ridge" || kind == "mlp" || kind == "xgboost" || kind == "hybrid") {
     model = make_regressor(kind);
   } else {
     throw error("model state: unknown kind '" + kind + "'");

@@ -9,8 +9,8 @@ cd "$work"
 mpirun() { "$mpiexec" --oversubscribe -n "$@"; }
 
 "$make_dataset" data.h5 220 0.02 9
-mpirun 1 "$esm" train --dataset data.h5 --out one.h5 --kinds ridge,xgboost,mlp --folds 4 --members 2 --seed 5 >one.log
-mpirun 3 "$esm" train --dataset data.h5 --out three.h5 --kinds ridge,xgboost,mlp --folds 4 --members 2 --seed 5 >three.log
+mpirun 1 "$esm" train --dataset data.h5 --out one.h5 --kinds ridge,xgboost,mlp,hybrid --folds 4 --members 2 --seed 5 >one.log
+mpirun 3 "$esm" train --dataset data.h5 --out three.h5 --kinds ridge,xgboost,mlp,hybrid --folds 4 --members 2 --seed 5 >three.log
 cut -d, -f1-10 one.cv.csv >one.metrics
 cut -d, -f1-10 three.cv.csv >three.metrics
 if ! cmp -s one.metrics three.metrics; then

@@ -24,7 +24,7 @@ class regressor {
  public:
   virtual ~regressor() = default;
 
-  /// "ridge", "mlp", "xgboost" or "ensemble": the value of the state's "kind" entry.
+  /// "ridge", "mlp", "xgboost", "hybrid" or "ensemble": the value of the state's "kind" entry.
   [[nodiscard]] virtual std::string_view kind() const = 0;
 
   /// Fits rows x (one architecture encoding per row) to latencies y_ms (y_ms.size() == x.rows).

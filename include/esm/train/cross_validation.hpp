@@ -17,7 +17,7 @@
 namespace esm::train {
 
 struct cv_options {
-  std::vector<std::string> kinds{"ridge", "mlp", "xgboost"};
+  std::vector<std::string> kinds{"ridge", "mlp", "xgboost", "hybrid"};
   std::size_t folds = 5;
   std::size_t members = 5;  ///< per kind
   std::uint64_t seed = 0;
