@@ -210,8 +210,9 @@ int bench(const args& a) {
     throw usage_error("--layout nhwc needs --precision fp16");
   }
   s.policy.mode = measure::parse_measure_mode(mode_text);
-  if (s.policy.mode == measure::measure_mode::interleaved) {
-    throw usage_error("--mode interleaved needs a group of archs; esm bench times one (plain, normalised)");
+  if (measure::grouped(s.policy.mode)) {
+    throw usage_error("--mode " + std::string(measure::to_string(s.policy.mode)) +
+                      " needs a group of archs; esm bench times one (plain, normalised)");
   }
   s.policy.drift_every = 0;  // one arch: there is no window for the drift guard to re-measure
   s.policy.validate();

@@ -45,9 +45,9 @@ std::vector<key> keys() {
       {"sample.policy", "balanced", "uniform | balanced"},
       {"sample.count", "", "architectures in the plan"},
       {"sample.seed", "0", "sampling seed (the plan equals `esm sample` with the same settings)"},
-      {"measure.mode", std::string(measure::to_string(p.mode)), "plain | normalised | interleaved"},
+      {"measure.mode", std::string(measure::to_string(p.mode)), "plain | normalised | interleaved | crossed"},
       {"measure.stop", std::string(measure::to_string(p.stop)), "fixed | adaptive"},
-      {"measure.reps", std::to_string(p.reps), "timed repetitions (fixed stop, interleaved)"},
+      {"measure.reps", std::to_string(p.reps), "timed repetitions (fixed stop, interleaved, crossed)"},
       {"measure.warmup_runs", std::to_string(p.warmup_runs), "untimed runs at least"},
       {"measure.warmup_ms", number(p.warmup_ms), "untimed time at least, ms"},
       {"measure.trim_fraction", number(p.trim_fraction), "dropped from each end by the trimmed mean"},
@@ -64,8 +64,8 @@ std::vector<key> keys() {
        "threshold in effect: max(drift_threshold, factor x the reference's noise); 0: drift_threshold alone"},
       {"measure.bracket_reps", std::to_string(p.bracket_reps), "reference repetitions per bracket / burst"},
       {"measure.switch_warmup_runs", std::to_string(p.switch_warmup_runs), "untimed runs after switching workloads"},
-      {"measure.burst_reps", std::to_string(p.burst_reps), "interleaved: an arch's repetitions per burst"},
-      {"measure.interleave_group", std::to_string(p.interleave_group), "interleaved: archs measured together"},
+      {"measure.burst_reps", std::to_string(p.burst_reps), "interleaved, crossed: an arch's repetitions per burst"},
+      {"measure.interleave_group", std::to_string(p.interleave_group), "interleaved, crossed: archs measured together"},
       {"measure.reference", "auto", "reference network (canonical text; auto: a fixed arch of the space)"},
       {"backend.name", "cpu", "cpu | cudnn | reference | synthetic (computed latencies, for scale tests)"},
       {"backend.precision", std::string(backend::to_string(c.prec)), "fp32 | fp16"},
@@ -189,7 +189,7 @@ space::sample_request job_config::sample_request() const {
 }
 
 std::int64_t job_config::max_samples() const {
-  if (measure.mode != measure::measure_mode::interleaved && measure.stop == measure::stop_rule::adaptive) {
+  if (!measure::grouped(measure.mode) && measure.stop == measure::stop_rule::adaptive) {
     return measure.max_reps;
   }
   return measure.reps;

@@ -1,6 +1,8 @@
 // The drift-guarded batch driver (esm/measure/batch.hpp).
 #include "esm/measure/batch.hpp"
 
+#include "esm/measure/crossed.hpp"
+
 #include <algorithm>
 #include <optional>
 #include <span>
@@ -13,8 +15,8 @@ namespace {
 class batch_driver {
  public:
   batch_driver(std::size_t count, const workload_factory& make_arch, const workload& reference,
-               const measure_policy& p, const result_sink& on_final, batch_carry* carry)
-      : make_arch_(make_arch), reference_(reference), p_(p), on_final_(on_final), carry_(carry) {
+               const measure_policy& p, const result_sink& on_final, batch_carry* carry, const measurement_start& on_start)
+      : make_arch_(make_arch), reference_(reference), p_(p), on_final_(on_final), on_start_(on_start), carry_(carry) {
     out_.results.resize(count);
   }
 
@@ -43,7 +45,7 @@ class batch_driver {
       guard_.emplace(p_.drift_every, threshold, p_.drift_max_retries);
       guard_->set_baseline(home_ms, out_.baseline_ms);
     }
-    const std::size_t group = p_.mode == measure_mode::interleaved ? static_cast<std::size_t>(p_.interleave_group) : 1;
+    const std::size_t group = window();
     std::vector<std::size_t> archs;
     for (std::size_t first = 0; first < count; first += group) {
       archs.clear();
@@ -70,12 +72,24 @@ class batch_driver {
   }
 
  private:
+  /// Archs measured together: one, an interleaved group, or a crossed window of group^2.
+  [[nodiscard]] std::size_t window() const {
+    const auto group = static_cast<std::size_t>(p_.interleave_group);
+    if (p_.mode == measure_mode::crossed) return group * group;
+    return p_.mode == measure_mode::interleaved ? group : 1;
+  }
+
   void measure(std::span<const std::size_t> archs, bool again) {
-    const std::size_t group = p_.mode == measure_mode::interleaved ? static_cast<std::size_t>(p_.interleave_group) : 1;
+    const std::size_t group = window();
     for (std::size_t first = 0; first < archs.size(); first += group) {
       const auto part = archs.subspan(first, std::min(group, archs.size() - first));
+      if (on_start_) {
+        for (std::size_t i : part) on_start_(i);
+      }
       std::vector<measurement> fresh;
-      if (p_.mode == measure_mode::interleaved) {
+      if (p_.mode == measure_mode::crossed) {
+        fresh = measure_crossed(part.size(), [&](std::size_t k) { return make_arch_(part[k]); }, reference_, p_);
+      } else if (p_.mode == measure_mode::interleaved) {
         std::vector<workload> workloads;
         for (std::size_t i : part) workloads.push_back(make_arch_(i));
         fresh = measure_interleaved(workloads, reference_, p_);
@@ -119,6 +133,7 @@ class batch_driver {
   const workload& reference_;
   const measure_policy& p_;
   const result_sink& on_final_;
+  const measurement_start& on_start_;
   batch_carry* carry_;
   batch_result out_;
   std::optional<drift_guard> guard_;
@@ -128,9 +143,10 @@ class batch_driver {
 }  // namespace
 
 batch_result measure_batch(std::size_t count, const workload_factory& make_arch, const workload& reference,
-                           const measure_policy& p, const result_sink& on_final, batch_carry* carry) {
+                           const measure_policy& p, const result_sink& on_final, batch_carry* carry,
+                           const measurement_start& on_start) {
   p.validate();
-  return batch_driver(count, make_arch, reference, p, on_final, carry).run();
+  return batch_driver(count, make_arch, reference, p, on_final, carry, on_start).run();
 }
 
 }  // namespace esm::measure

@@ -35,15 +35,16 @@ std::string_view to_string(measure_mode m) {
     case measure_mode::plain: return "plain";
     case measure_mode::normalised: return "normalised";
     case measure_mode::interleaved: return "interleaved";
+    case measure_mode::crossed: return "crossed";
   }
   return "?";
 }
 
 measure_mode parse_measure_mode(std::string_view text) {
-  for (auto m : {measure_mode::plain, measure_mode::normalised, measure_mode::interleaved}) {
+  for (auto m : {measure_mode::plain, measure_mode::normalised, measure_mode::interleaved, measure_mode::crossed}) {
     if (text == to_string(m)) return m;
   }
-  throw usage_error("unknown measurement mode '" + std::string(text) + "' (plain, normalised, interleaved)");
+  throw usage_error("unknown measurement mode '" + std::string(text) + "' (plain, normalised, interleaved, crossed)");
 }
 
 std::string_view to_string(stop_rule s) { return s == stop_rule::adaptive ? "adaptive" : "fixed"; }
@@ -75,11 +76,13 @@ void measure_policy::validate() const {
   at_least("switch_warmup_runs", switch_warmup_runs, 0);
   at_least("burst_reps", burst_reps, 1);
   at_least("interleave_group", interleave_group, 1);
-  if (mode == measure_mode::interleaved && stop == stop_rule::adaptive) {
+  if (grouped(mode) && stop == stop_rule::adaptive) {
     // Interleaving spreads a fixed number of repetitions over the group's time span; an adaptive
     // stop would end archs at different times and undo that.
-    bad("stop", "fixed in interleaved mode", "adaptive");
+    bad("stop", "fixed in " + std::string(to_string(mode)) + " mode", "adaptive");
   }
+  // Each of the two passes needs at least one repetition.
+  if (mode == measure_mode::crossed) at_least("reps (crossed mode: two passes)", reps, 2);
 }
 
 std::string to_text(const measure_policy& p) {
@@ -100,7 +103,7 @@ std::string to_text(const measure_policy& p) {
     t += " drift=off";
   }
   t += " mode=" + std::string(to_string(p.mode));
-  if (p.mode == measure_mode::interleaved) {
+  if (grouped(p.mode)) {
     t += ",burst=" + std::to_string(p.burst_reps) + ",group=" + std::to_string(p.interleave_group);
   }
   if (p.mode != measure_mode::plain) {

@@ -124,9 +124,11 @@ measurement measure_single(const workload& arch, const workload& reference, cons
     case measure_mode::normalised:
       (void)warm_up(reference, p.warmup_runs, p.warmup_ms);
       return measure_bracketed(arch, reference, p);
-    case measure_mode::interleaved: break;
+    case measure_mode::interleaved:
+    case measure_mode::crossed: break;
   }
-  throw usage_error("mode interleaved needs a group of archs; a single arch is timed plain or normalised");
+  throw usage_error("mode " + std::string(to_string(p.mode)) +
+                    " needs a group of archs; a single arch is timed plain or normalised");
 }
 
 }  // namespace esm::measure

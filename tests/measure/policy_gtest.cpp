@@ -66,6 +66,16 @@ TEST(MeasurePolicy, ValidateNamesTheBadField) {
               p.stop = stop_rule::adaptive;
             }).find("stop must be fixed in interleaved mode"),
             std::string::npos);
+  EXPECT_NE(validation_error([](measure_policy& p) {
+              p.mode = measure_mode::crossed;
+              p.stop = stop_rule::adaptive;
+            }).find("stop must be fixed in crossed mode"),
+            std::string::npos);
+  EXPECT_NE(validation_error([](measure_policy& p) {
+              p.mode = measure_mode::crossed;
+              p.reps = 1;
+            }).find("reps (crossed mode: two passes) must be >= 2, got 1"),
+            std::string::npos);
   EXPECT_EQ(validation_error([](measure_policy& p) { p.drift_every = 0; }), "");  // guard off is valid
 }
 
@@ -82,6 +92,9 @@ TEST(MeasurePolicy, TextForProvenance) {
   p.drift_every = 0;
   EXPECT_EQ(to_text(p),
             "reps=150 warmup>=10runs/200ms trim=0.2 drift=off mode=interleaved,burst=10,group=8,bracket=10,switch_warmup=1");
+  p.mode = measure_mode::crossed;
+  EXPECT_EQ(to_text(p),
+            "reps=150 warmup>=10runs/200ms trim=0.2 drift=off mode=crossed,burst=10,group=8,bracket=10,switch_warmup=1");
   p = measure_policy{};
   p.stop = stop_rule::adaptive;
   EXPECT_EQ(to_text(p),
@@ -93,6 +106,9 @@ TEST(MeasurePolicy, ParsesModesAndRules) {
   EXPECT_EQ(parse_measure_mode("plain"), measure_mode::plain);
   EXPECT_EQ(parse_measure_mode("normalised"), measure_mode::normalised);
   EXPECT_EQ(parse_measure_mode("interleaved"), measure_mode::interleaved);
+  EXPECT_EQ(parse_measure_mode("crossed"), measure_mode::crossed);
+  EXPECT_TRUE(grouped(measure_mode::crossed));
+  EXPECT_FALSE(grouped(measure_mode::normalised));
   EXPECT_THROW((void)parse_measure_mode("normalized"), usage_error);
   EXPECT_EQ(parse_stop_rule("adaptive"), stop_rule::adaptive);
   EXPECT_EQ(to_string(stop_rule::fixed), "fixed");

@@ -13,9 +13,15 @@
 
 namespace esm::measure {
 
-/// Builds (compiles) arch `index`'s workload. Called again for a re-measurement, so a caller
-/// never has to keep more than one group's executables alive.
+/// Builds (compiles) arch `index`'s workload. Called again for a re-measurement, and twice per
+/// measurement in crossed mode (once per pass), so a caller never has to keep more than one
+/// group's executables alive.
 using workload_factory = std::function<workload(std::size_t index)>;
+
+/// Called with an arch's index before each measurement of it (the first and every re-measurement),
+/// before its workload is built: where a caller resets what it records per measurement (a failure),
+/// since crossed mode builds a workload twice within one measurement.
+using measurement_start = std::function<void(std::size_t index)>;
 
 /// Receives each arch's measurement once it is final (its window's drift check passed, was
 /// re-measured successfully or gave up; at once when the guard is off), in that order.
@@ -56,10 +62,12 @@ struct batch_carry {
 /// checks every p.drift_every archs and once at the end, and re-measures a drifting window up to
 /// p.drift_max_retries times. Interleaved mode measures groups of
 /// p.interleave_group archs together (a re-measured window, too); a check falls due after the
-/// group in which the count is reached. With `carry`, the warm-up and the baseline are taken only
+/// group in which the count is reached. Crossed mode measures windows of p.interleave_group^2
+/// archs with measure_crossed (a re-measured window, too); a check falls due after the window. With `carry`, the warm-up and the baseline are taken only
 /// when it has none yet, and it is updated when the call returns.
 [[nodiscard]] batch_result measure_batch(std::size_t count, const workload_factory& make_arch,
                                          const workload& reference, const measure_policy& p,
-                                         const result_sink& on_final = {}, batch_carry* carry = nullptr);
+                                         const result_sink& on_final = {}, batch_carry* carry = nullptr,
+                                         const measurement_start& on_start = {});
 
 }  // namespace esm::measure

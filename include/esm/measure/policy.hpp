@@ -12,7 +12,13 @@ enum class measure_mode {
   plain,        ///< warm-up, then timed repetitions
   normalised,   ///< plain, bracketed by short reference bursts; label / reference recorded
   interleaved,  ///< a group's repetitions in round-robin bursts with reference bursts (implies normalised)
+  crossed,      ///< interleaved twice, half the repetitions each, in two groups of different mates; the
+                ///< groups' level errors solved out (crossed.hpp; implies normalised)
 };
+/// Whether archs are timed in interleaved groups (interleaved and crossed modes).
+[[nodiscard]] constexpr bool grouped(measure_mode m) {
+  return m == measure_mode::interleaved || m == measure_mode::crossed;
+}
 [[nodiscard]] std::string_view to_string(measure_mode m);
 [[nodiscard]] measure_mode parse_measure_mode(std::string_view text);  ///< throws usage_error
 
@@ -32,7 +38,7 @@ struct measure_policy {
 
   // Timed repetitions and the label.
   stop_rule stop = stop_rule::fixed;
-  int reps = 150;               ///< fixed rule; also every arch's count in interleaved mode
+  int reps = 150;               ///< fixed rule; also every arch's count in interleaved and crossed modes
   double trim_fraction = 0.2;   ///< dropped from each end, in [0, 0.5) (statistics.hpp)
 
   // Adaptive rule (stop == adaptive).
@@ -54,8 +60,8 @@ struct measure_policy {
   measure_mode mode = measure_mode::plain;
   int bracket_reps = 10;         ///< reference repetitions per bracket / reference burst
   int switch_warmup_runs = 1;    ///< untimed runs before every burst, after switching workloads
-  int burst_reps = 10;           ///< interleaved: an arch's repetitions per burst
-  int interleave_group = 8;      ///< interleaved: archs measured together
+  int burst_reps = 10;           ///< interleaved, crossed: an arch's repetitions per burst
+  int interleave_group = 8;      ///< interleaved, crossed: archs measured together
 
   /// Throws usage_error naming the first bad field, e.g. "measure policy: trim_fraction must be
   /// in [0, 0.5), got 0.6".
