@@ -6,11 +6,11 @@
 # Not in CI: the profile alone takes ~9 minutes at REPS=100 on a quiet 2-core machine.
 # Usage: bench/real_surrogates.sh [profile|train|all]  Env: COUNT (440), REPS (100), SEED (15),
 #        ENCODING (fcc), LABEL (normalised; or interleaved), VENV (ESM_ROOT/.bench-venv),
-#        DATASET (out/bench/real_D.h5)
+#        DATASET (out/bench/real_D.h5), MODE (interleaved; or crossed)
 set -euo pipefail
 source "$(dirname "$0")/bench_common.sh"
 STEP=${1:-all}
-COUNT=${COUNT:-440}; REPS=${REPS:-100}; SEED=${SEED:-15}; ENCODING=${ENCODING:-fcc}; LABEL=${LABEL:-normalised}
+COUNT=${COUNT:-440}; REPS=${REPS:-100}; SEED=${SEED:-15}; ENCODING=${ENCODING:-fcc}; LABEL=${LABEL:-normalised}; MODE=${MODE:-interleaved}
 VENV=${VENV:-$ESM_ROOT/.bench-venv}
 D=${DATASET:-$BENCH_OUT/real_D.h5}
 F=$BENCH_OUT/real_F_$ENCODING.csv; M=$BENCH_OUT/real_M_$ENCODING.h5
@@ -18,10 +18,10 @@ F=$BENCH_OUT/real_F_$ENCODING.csv; M=$BENCH_OUT/real_M_$ENCODING.h5
 if [[ $STEP == profile || $STEP == all ]]; then
   wait_quiet
   machine_line
-  echo "## esm profile: $COUNT balanced ofa-mbv3 w1.2 archs, interleaved, $REPS reps, 2 ranks; load before $(loadavg)"
+  echo "## esm profile: $COUNT balanced ofa-mbv3 w1.2 archs, $MODE, $REPS reps, 2 ranks; load before $(loadavg)"
   t0=$(date +%s)
   mpirun -n 2 "$ESM" profile --config "$ESM_ROOT/bench/retest-interleaved.ini" --output "$D" \
-    --sample.count="$COUNT" --sample.seed="$SEED" --space.width=w1.2 --measure.reps="$REPS" \
+    --sample.count="$COUNT" --sample.seed="$SEED" --space.width=w1.2 --measure.mode="$MODE" --measure.reps="$REPS" \
     --run.progress_interval_s=120
   echo "# profile wall: $(( $(date +%s) - t0 )) s; load after $(loadavg)"
   "$ESM" info "$D" | head -20
@@ -44,4 +44,4 @@ if [[ $STEP == train || $STEP == all ]]; then
   "$VENV/bin/python" "$ESM_ROOT/bench/peer_comparison.py" "$F" --tuned --esm-cv "${M%.h5}.cv.csv"
   echo "# load after $(loadavg)"
 fi
-echo "# command: bench/real_surrogates.sh $STEP (COUNT=$COUNT REPS=$REPS SEED=$SEED ENCODING=$ENCODING LABEL=$LABEL)"
+echo "# command: bench/real_surrogates.sh $STEP (COUNT=$COUNT REPS=$REPS SEED=$SEED MODE=$MODE ENCODING=$ENCODING LABEL=$LABEL)"
