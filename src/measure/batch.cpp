@@ -1,12 +1,12 @@
 // The drift-guarded batch driver (esm/measure/batch.hpp).
 #include "esm/measure/batch.hpp"
 
-#include "esm/measure/crossed.hpp"
-
 #include <algorithm>
 #include <optional>
 #include <span>
 #include <vector>
+
+#include "esm/measure/crossed.hpp"
 
 namespace esm::measure {
 
@@ -15,8 +15,14 @@ namespace {
 class batch_driver {
  public:
   batch_driver(std::size_t count, const workload_factory& make_arch, const workload& reference,
-               const measure_policy& p, const result_sink& on_final, batch_carry* carry, const measurement_start& on_start)
-      : make_arch_(make_arch), reference_(reference), p_(p), on_final_(on_final), on_start_(on_start), carry_(carry) {
+               const measure_policy& p, const result_sink& on_final, batch_carry* carry,
+               const measurement_start& on_start)
+      : make_arch_(make_arch),
+        reference_(reference),
+        p_(p),
+        on_final_(on_final),
+        on_start_(on_start),
+        carry_(carry) {
     out_.results.resize(count);
   }
 

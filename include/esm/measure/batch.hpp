@@ -63,8 +63,9 @@ struct batch_carry {
 /// p.drift_max_retries times. Interleaved mode measures groups of
 /// p.interleave_group archs together (a re-measured window, too); a check falls due after the
 /// group in which the count is reached. Crossed mode measures windows of p.interleave_group^2
-/// archs with measure_crossed (a re-measured window, too); a check falls due after the window. With `carry`, the warm-up and the baseline are taken only
-/// when it has none yet, and it is updated when the call returns.
+/// archs with measure_crossed (a re-measured window, too); a check falls due after the window.
+/// With `carry`, the warm-up and the baseline are taken only when it has none yet, and it is
+/// updated when the call returns. `on_start` (optional) is called before each measurement.
 [[nodiscard]] batch_result measure_batch(std::size_t count, const workload_factory& make_arch,
                                          const workload& reference, const measure_policy& p,
                                          const result_sink& on_final = {}, batch_carry* carry = nullptr,
