@@ -1,4 +1,5 @@
 // esm train: encodings + surrogate ensembles + k-fold CV spread over the MPI ranks -> model file.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "esm/features/encoding.hpp"
 #include "esm/train/cross_validation.hpp"
 #include "esm/train/domain.hpp"
+#include "esm/train/group_effects.hpp"
 #include "esm/train/intervals.hpp"
 #include "esm/train/model_file.hpp"
 #include "esm/train/training_data.hpp"
@@ -123,6 +125,28 @@ const train::cv_model_result& final_cv_model(const train::cv_report& r, const st
   return r.models.back();
 }
 
+std::string correction_text(const train::group_effect_estimate& e) {
+  return "group_effects groups=" + std::to_string(e.groups) + " shared_sd=" + fmt(e.shared_sd, "%.5f") +
+         " within_sd=" + fmt(e.within_sd, "%.5f") + " shrinkage=" + fmt(e.shrinkage, "%.3f");
+}
+
+/// One line on the label correction: what was estimated on all rows, and the folds' range.
+std::string group_line(const train::cv_options& cv, const train::cv_report& r, const train::group_effect_estimate& e) {
+  if (!train::has_groups(cv.label_groups)) return "";
+  double lo = 1e300, hi = 0;
+  for (const auto& f : r.group_effects) {
+    lo = std::min(lo, f.shared_sd);
+    hi = std::max(hi, f.shared_sd);
+  }
+  if (e.shared_sd <= 0) {
+    return "group effects: " + std::to_string(e.groups) + " measuring groups share no level error; labels fitted as measured\n";
+  }
+  return "group effects: " + std::to_string(e.groups) + " measuring groups share a level error of " +
+         fmt(100 * e.shared_sd, "%.2f") + "% sd (folds " + fmt(100 * lo, "%.2f") + "-" + fmt(100 * hi, "%.2f") +
+         "%, within-group " + fmt(100 * e.within_sd, "%.2f") + "%); fits used labels corrected by each group's "
+         "shrunk effect (shrinkage " + fmt(e.shrinkage, "%.2f") + "; --group-effects off: as measured)\n";
+}
+
 std::string csv_path(const std::string& model) {
   const std::string suffix = ".h5";
   const std::string stem = model.size() > suffix.size() && model.compare(model.size() - suffix.size(), suffix.size(), suffix) == 0
@@ -135,7 +159,7 @@ std::string csv_path(const std::string& model) {
 
 int train(const args& a) {
   po::options_description opts("esm train options");
-  std::string dataset_path, out, encoding, kinds, label, lut_dir, blend;
+  std::string dataset_path, out, encoding, kinds, label, lut_dir, blend, group_effects;
   long long folds = 5, members = 5, seed = 0;
   bool allow_synthetic = false;
   opts.add_options()
@@ -152,6 +176,9 @@ int train(const args& a) {
        "minima compared round by round) | graph | eager")
       ("lut", po::value(&lut_dir), "lookup-table directory (OFA YAML layout) for the lut encoding")
       ("blend", po::value(&blend)->default_value("stacked"), "final model's kind weights: stacked (fitted on CV predictions) | equal")
+      ("group-effects", po::value(&group_effects)->default_value("auto"),
+       "auto (fit on labels corrected for the shared level error of each measuring group, when the dataset "
+       "has measuring groups: interleaved profiles) | off (fit on the labels as measured)")
       ("allow-synthetic", po::bool_switch(&allow_synthetic),
        "train on a dataset of the synthetic backend (computed latencies; for scale tests only)");
   for (const auto& arg : a) {
@@ -178,6 +205,9 @@ int train(const args& a) {
       cv.seed = static_cast<std::uint64_t>(seed);
       cv.validate();
       if (blend != "stacked" && blend != "equal") throw usage_error("unknown --blend '" + blend + "' (stacked, equal)");
+      if (group_effects != "auto" && group_effects != "off") {
+        throw usage_error("unknown --group-effects '" + group_effects + "' (auto, off)");
+      }
       spec = features::encoding_spec::parse(encoding);
       // A bad --label is refused before reading; the interleaved label reads the raw samples too.
       const bool with_samples = label != "auto" && train::needs_samples(train::parse_label(label));
@@ -195,6 +225,7 @@ int train(const args& a) {
         throw usage_error("dataset has " + std::to_string(data.y.size()) + " usable rows, fewer than --folds " +
                           std::to_string(cv.folds));
       }
+      if (group_effects == "auto") cv.label_groups = train::measuring_groups(contents, data.dataset_rows);
       const features::encoder enc(space::find_space(data.space), spec, lut.get());
       x = enc.encode(data.archs);
       if (world.rank() == 0) {
@@ -206,7 +237,9 @@ int train(const args& a) {
     });
     const surrogate::matrix_view view(x.rows, x.cols, x.data);
     const auto report = train::cross_validate(world, view, data.y, data.bins, cv);
-    auto final_model = train::fit_final(world, view, data.y, cv, blend == "stacked" ? report.stack_weights : std::vector<double>{});
+    train::group_effect_estimate effects;
+    auto final_model = train::fit_final(world, view, data.y, cv, blend == "stacked" ? report.stack_weights : std::vector<double>{},
+                                        &effects);
     std::string summary;
     // Collective, so that a failed write (disk full) ends every rank with rank 0's one line.
     dist::all_or_none(world, [&] {
@@ -226,6 +259,7 @@ int train(const args& a) {
       m.info.members = members;
       m.info.seed = cv.seed;
       m.info.kinds = cv.kinds;
+      if (train::has_groups(cv.label_groups)) m.info.label_correction = correction_text(effects);
       m.info.domain = train::domain_of(space::find_space(data.space), data.archs);
       const auto& oof = final_cv_model(report, blend);
       m.info.intervals = train::fit_intervals(oof.predictions, data.y, data.bins, train::interval_level);
@@ -234,7 +268,7 @@ int train(const args& a) {
       staged_output csv(csv_path(out), train::cv_csv(m.cv));  // both files, or neither, are replaced
       train::write_model_file(out, m);
       csv.commit();
-      summary = table(report, data, spec.text()) + "model: " + out + "  (CV table: " + csv_path(out) + ")\n";
+      summary = table(report, data, spec.text()) + group_line(cv, report, effects) + "model: " + out + "  (CV table: " + csv_path(out) + ")\n";
     });
     std::cout << summary;
     return exit_code::ok;

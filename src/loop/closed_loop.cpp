@@ -22,6 +22,7 @@
 #include "esm/space/sampler.hpp"
 #include "esm/surrogate/regressor.hpp"
 #include "esm/train/cross_validation.hpp"
+#include "esm/train/group_effects.hpp"
 #include "esm/train/training_data.hpp"
 
 namespace po = boost::program_options;
@@ -370,6 +371,8 @@ int run_loop(const dist::communicator& world, const loop_request& req) {
       const auto contents = dataset::read(job.output);
       samples = contents.archs.size();
       data = train::load_training_data(contents, train::default_label(contents));
+      // As esm train does by default: fits use labels corrected for measuring-group effects.
+      cv.label_groups = train::measuring_groups(contents, data.dataset_rows);
       if (data.y.size() < cv.folds) {
         throw usage_error("only " + std::to_string(data.y.size()) + " usable rows, fewer than loop.folds");
       }

@@ -19,6 +19,25 @@ void cv_options::validate() const {
   if (members < 1) throw usage_error("--members must be at least 1");
 }
 
+namespace {
+
+/// Labels each fit trains on, per training set: corrected for group effects, or as measured.
+std::vector<std::vector<double>> fit_labels(const dist::communicator& comm, surrogate::matrix_view x,
+                                            const std::vector<double>& y, const cv_options& o,
+                                            const std::vector<std::vector<std::size_t>>& sets,
+                                            std::vector<group_effect_estimate>* estimates) {
+  if (!o.label_groups.empty() && o.label_groups.size() != y.size()) {
+    throw error("cross-validation: " + std::to_string(o.label_groups.size()) + " label groups for " +
+                std::to_string(y.size()) + " rows");
+  }
+  if (has_groups(o.label_groups)) return group_corrected_labels(comm, x, y, o.label_groups, sets, o.seed, 5, estimates);
+  std::vector<std::vector<double>> out;
+  for (const auto& s : sets) out.push_back(surrogate::select(y, s));
+  return out;
+}
+
+}  // namespace
+
 std::uint64_t task_seed(std::uint64_t seed, std::uint64_t stream, std::uint64_t index) {
   rng r(seed ^ (0x9e3779b97f4a7c15ULL * (stream + 1)) ^ (index * 0xbf58476d1ce4e5b9ULL));
   return r.next();
@@ -68,12 +87,15 @@ cv_report cross_validate(const dist::communicator& comm, surrogate::matrix_view 
   const std::size_t tasks = kinds * folds * members;
   std::vector<surrogate::fold_split> splits;
   for (std::size_t f = 0; f < folds; ++f) splits.push_back(surrogate::split_fold(report.fold_of_row, f));
+  std::vector<std::vector<std::size_t>> train_sets;
+  for (const auto& s : splits) train_sets.push_back(s.train);
+  const auto labels = fit_labels(comm, x, y, o, train_sets, &report.group_effects);
   for (std::size_t t = static_cast<std::size_t>(comm.rank()); t < tasks; t += static_cast<std::size_t>(comm.size())) {
     const std::size_t k = t / (folds * members), f = (t / members) % folds, m = t % members;
     const auto& split = splits[f];
     const auto task_start = std::chrono::steady_clock::now();
     auto model = surrogate::make_regressor(o.kinds[k]);
-    model->fit(surrogate::select_rows(x, split.train), surrogate::select(y, split.train), task_seed(o.seed, 0, t));
+    model->fit(surrogate::select_rows(x, split.train), labels[f], task_seed(o.seed, 0, t));
     const auto p = model->predict(surrogate::select_rows(x, split.test));
     for (std::size_t i = 0; i < split.test.size(); ++i) oof[(k * members + m) * n + split.test[i]] = p[i];
     seconds[t] = seconds_since(task_start);
@@ -124,8 +146,13 @@ cv_report cross_validate(const dist::communicator& comm, surrogate::matrix_view 
 
 surrogate::ensemble_regressor fit_final(const dist::communicator& comm, surrogate::matrix_view x,
                                         const std::vector<double>& y, const cv_options& o,
-                                        std::vector<double> kind_weights) {
+                                        std::vector<double> kind_weights, group_effect_estimate* group_effects) {
   o.validate();
+  std::vector<std::size_t> all_rows(y.size());
+  for (std::size_t i = 0; i < all_rows.size(); ++i) all_rows[i] = i;
+  std::vector<group_effect_estimate> estimates;
+  const auto labels = std::move(fit_labels(comm, x, y, o, {all_rows}, &estimates).front());
+  if (group_effects && !estimates.empty()) *group_effects = std::move(estimates.front());
   if (comm.size() > 1) {
     std::uint64_t count = kind_weights.size();
     ESM_MPI(MPI_Bcast(&count, 1, MPI_UINT64_T, 0, comm.get()));
@@ -136,7 +163,7 @@ surrogate::ensemble_regressor fit_final(const dist::communicator& comm, surrogat
   std::string mine;  // this rank's fitted members: (task index, serialized state) pairs
   for (std::size_t t = static_cast<std::size_t>(comm.rank()); t < tasks; t += static_cast<std::size_t>(comm.size())) {
     auto model = surrogate::make_regressor(o.kinds[t / o.members]);
-    model->fit(x, y, task_seed(o.seed, 1, t));
+    model->fit(x, labels, task_seed(o.seed, 1, t));
     const std::string bytes = model->save().serialize();
     const std::uint64_t header[2] = {t, bytes.size()};
     mine.append(reinterpret_cast<const char*>(header), sizeof header);

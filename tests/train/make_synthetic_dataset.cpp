@@ -1,5 +1,5 @@
 // Test tool: writes a synthetic ofa-mbv3 latency dataset (tests/train/synthetic_dataset.hpp).
-//   esm_make_synthetic_dataset PATH COUNT [NOISE] [SEED] [FAILED_EVERY]
+//   esm_make_synthetic_dataset PATH COUNT [NOISE] [SEED] [FAILED_EVERY] [RESOLUTION] [GROUP_SIZE] [GROUP_SD]
 #include <cstdlib>
 #include <iostream>
 
@@ -8,13 +8,14 @@
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: esm_make_synthetic_dataset PATH COUNT [NOISE] [SEED] [FAILED_EVERY] [RESOLUTION]\n";
+    std::cerr << "usage: esm_make_synthetic_dataset PATH COUNT [NOISE] [SEED] [FAILED_EVERY] [RESOLUTION] [GROUP_SIZE] [GROUP_SD]\n";
     return 2;
   }
   esm::dist::environment mpi;
   esm::test::write_synthetic_dataset(argv[1], std::strtoull(argv[2], nullptr, 10), argc > 3 ? std::atof(argv[3]) : 0.0,
                                      argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 0,
                                      argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 0,
-                                     argc > 6 ? std::atoi(argv[6]) : 0);
+                                     argc > 6 ? std::atoi(argv[6]) : 0, argc > 7 ? std::strtoull(argv[7], nullptr, 10) : 0,
+                                     argc > 8 ? std::atof(argv[8]) : 0.0);
   return 0;
 }

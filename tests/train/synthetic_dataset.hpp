@@ -35,8 +35,11 @@ inline double synthetic_latency_ms(const space::arch& a) {
 /// Writes `count` depth-balanced ofa-mbv3 archs with synthetic labels to `path` (collective over
 /// MPI_COMM_WORLD; call with one rank). `failed_every` > 0 marks every n-th row failed;
 /// `fixed_resolution` > 0 samples w1.2 at that resolution only (block structure alone varies).
+/// `group_size` > 0 makes measuring groups of that many consecutive rows, as interleaved profiles
+/// do (one reference reading each), whose labels share a level error of `group_sd` (log sd).
 inline void write_synthetic_dataset(const std::string& path, std::size_t count, double noise, std::uint64_t seed,
-                                    std::size_t failed_every = 0, int fixed_resolution = 0) {
+                                    std::size_t failed_every = 0, int fixed_resolution = 0,
+                                    std::size_t group_size = 0, double group_sd = 0.0) {
   using namespace esm::dataset;
   const auto& sp = space::find_space("ofa-mbv3");
   space::sample_request req;
@@ -80,7 +83,9 @@ inline void write_synthetic_dataset(const std::string& path, std::size_t count, 
   writer w(MPI_COMM_WORLD, path, run, "synthetic");
   batch b;
   rng r(seed + 1);
+  double group_factor = 1.0;
   for (std::size_t i = 0; i < archs.size(); ++i) {
+    if (group_size > 0 && i % group_size == 0) group_factor = std::exp(group_sd * r.normal());
     result_row row = pending_row();
     row.arch_id = plan[i].id;
     row.run = 0;
@@ -89,12 +94,12 @@ inline void write_synthetic_dataset(const std::string& path, std::size_t count, 
       row.status = static_cast<std::int32_t>(row_status::failed);
       row.error_code = static_cast<std::int32_t>(error_code::run_failed);
     } else {
-      const double ms = synthetic_latency_ms(archs[i]) * (1.0 + noise * r.normal());
+      const double ms = synthetic_latency_ms(archs[i]) * (1.0 + noise * r.normal()) * group_factor;
       row.status = static_cast<std::int32_t>(row_status::done);
       row.trimmed_mean_ms = row.median_ms = row.mean_ms = row.min_ms = row.max_ms = row.p10_ms = row.p90_ms = ms;
       row.std_ms = 0;
-      row.reference_ms = 2.0;
-      row.normalised = ms / 2.0;
+      row.reference_ms = group_size > 0 ? 2.0 + 1e-3 * static_cast<double>(i / group_size) : 2.0;
+      row.normalised = ms / row.reference_ms;
       row.n = 1;
       row.start_unix_s = 1e9 + static_cast<double>(i);
       row.end_unix_s = row.start_unix_s + 0.5;

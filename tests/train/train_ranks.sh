@@ -17,6 +17,21 @@ if ! cmp -s one.metrics three.metrics; then
   echo "FAIL: CV metrics differ between 1 and 3 ranks"; diff one.metrics three.metrics | head; exit 1
 fi
 grep -q "^ensemble,all," one.cv.csv || { echo "FAIL: no ensemble row"; exit 1; }
+
+# Measuring groups (8 rows per reference reading sharing a 4% level error, as in interleaved
+# profiles): the label correction's base fits are spread over the ranks too, and its numbers do
+# not depend on the rank count; --group-effects off fits the labels as measured.
+"$make_dataset" grouped.h5 160 0.01 4 0 0 8 0.04
+for n in 1 3; do
+  mpirun $n "$esm" train --dataset grouped.h5 --out g$n.h5 --kinds ridge,hybrid --folds 4 --members 2 --seed 5 >g$n.log
+  cut -d, -f1-10 g$n.cv.csv >g$n.metrics
+done
+cmp -s g1.metrics g3.metrics || { echo "FAIL: grouped CV metrics differ between 1 and 3 ranks"; diff g1.metrics g3.metrics | head; exit 1; }
+grep -q "^group effects: 20 measuring groups share a level error of" g1.log || { echo "FAIL: no group-effects line"; cat g1.log; exit 1; }
+"$esm" train --dataset grouped.h5 --out goff.h5 --kinds ridge,hybrid --folds 4 --members 2 --seed 5 --group-effects off >goff.log
+if grep -q "^group effects" goff.log || cmp -s g1.cv.csv goff.cv.csv; then
+  echo "FAIL: --group-effects off still corrected the labels"; exit 1
+fi
 grep -q "+-10% accuracy per depth bin" one.log || { echo "FAIL: no per-bin table printed"; cat one.log; exit 1; }
 
 "$esm" sample --space ofa-mbv3 --count 30 --seed 77 --out new.txt

@@ -13,6 +13,7 @@
 #include "esm/dist/mpi.hpp"
 #include "esm/surrogate/ensemble.hpp"
 #include "esm/surrogate/metrics.hpp"
+#include "esm/train/group_effects.hpp"
 
 namespace esm::train {
 
@@ -21,6 +22,10 @@ struct cv_options {
   std::size_t folds = 5;
   std::size_t members = 5;  ///< per kind
   std::uint64_t seed = 0;
+  /// Measuring group of each row (train/group_effects.hpp); empty or all -1: none. With groups,
+  /// every fit trains on its rows' labels corrected for the groups' effects, estimated on those
+  /// training rows alone; scores stay against the labels as measured.
+  std::vector<std::int64_t> label_groups;
   void validate() const;    ///< throws usage_error
 };
 
@@ -46,6 +51,7 @@ struct cv_report {
   std::vector<cv_model_result> models;
   std::vector<double> stack_weights;  ///< per kind, non-negative, summing to 1 (empty: one kind)
   std::vector<std::size_t> fold_of_row;
+  std::vector<group_effect_estimate> group_effects;  ///< per fold; empty when labels were not corrected
   double wall_seconds = 0;
 };
 
@@ -56,9 +62,11 @@ struct cv_report {
 
 /// Collective: the final model on all rows, members fitted across the ranks; returned on every rank.
 /// `kind_weights` (rank 0's value is used; empty: equal) weighs the kinds in the ensemble.
+/// With options.label_groups, `group_effects` (optional) receives the estimate on all rows.
 [[nodiscard]] surrogate::ensemble_regressor fit_final(const dist::communicator& comm, surrogate::matrix_view x,
                                                       const std::vector<double>& y, const cv_options& options,
-                                                      std::vector<double> kind_weights = {});
+                                                      std::vector<double> kind_weights = {},
+                                                      group_effect_estimate* group_effects = nullptr);
 
 /// The seed of task `index` of `stream` (0: CV fits, 1: final fits).
 [[nodiscard]] std::uint64_t task_seed(std::uint64_t seed, std::uint64_t stream, std::uint64_t index);

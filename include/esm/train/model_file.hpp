@@ -32,6 +32,9 @@ struct model_info {
   std::int64_t folds = 0, members = 0;
   std::uint64_t seed = 0;
   std::vector<std::string> kinds;
+  /// How training labels were corrected before the final fit: "none", or "group_effects ..." with
+  /// the estimate (train/group_effects.hpp). Optional attribute: "none" when absent.
+  std::string label_correction = "none";
   training_domain domain;     ///< known = false when read from a v1 file
   interval_table intervals;  ///< of the blended final model; known = false when read from a v1 file
   std::string esm_version;  ///< filled by the writer
