@@ -1,0 +1,111 @@
+// Is a measuring group's shared level error (docs/performance.md section 4e) a property of the
+// networks' build or of the time they were timed in?
+//
+// For each of --groups groups of 8 ofa-mbv3 w1.2 archs, on the CPU backend with one thread:
+//   A1  build the 8 archs, time them interleaved with the reference (esm's interleaved mode)
+//   A2  time the same builds again, straight after
+//   B   build the 8 archs afresh and time them
+//   C   build the reference afresh too and time B's builds against it
+// and print each group's mean log normalised label per step. Across groups, the sd of A2 - A1 is
+// the timing-only part of a group's level error; B - A2 adds the archs' builds; C - B the
+// reference's build. Run one copy per core (taskset) to load the machine as esm profile's two
+// ranks do.
+//
+//   esm_bench_group_rebuild [GROUPS] [SEED] [REPS] [REFERENCE_ARCH]   (default: esm's reference)
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "esm/backend/backend.hpp"
+#include "esm/measure/policy.hpp"
+#include "esm/measure/runner.hpp"
+#include "esm/space/sampler.hpp"
+#include "esm/space/space.hpp"
+
+namespace {
+
+using namespace esm;
+
+struct built {
+  std::vector<std::shared_ptr<backend::executable>> exes;
+  std::vector<measure::workload> workloads;
+};
+
+built build_all(const backend::backend& be, const space::search_space& sp, const std::vector<space::arch>& archs,
+                const backend::compile_options& o) {
+  built b;
+  for (const auto& a : archs) {
+    std::shared_ptr<backend::executable> exe = be.compile(sp.build(a, 1), o);
+    b.workloads.push_back([exe] { return exe->timed_run_ms(); });
+    b.exes.push_back(std::move(exe));
+  }
+  return b;
+}
+
+double mean_log_label(const std::vector<measure::measurement>& ms) {
+  double s = 0;
+  for (const auto& m : ms) s += std::log(m.normalised) / static_cast<double>(ms.size());
+  return s;
+}
+
+double sd(const std::vector<double>& v) {
+  double m = 0, q = 0;
+  for (double x : v) m += x / static_cast<double>(v.size());
+  for (double x : v) q += (x - m) * (x - m);
+  return std::sqrt(q / static_cast<double>(v.size() - 1));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::size_t groups = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 6;
+  const std::uint64_t seed = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1;
+  const int reps = argc > 3 ? std::atoi(argv[3]) : 100;
+  if (groups < 2 || reps < 10) {
+    std::fprintf(stderr, "usage: esm_bench_group_rebuild [GROUPS >= 2] [SEED] [REPS >= 10] [REFERENCE_ARCH]\n");
+    return 2;
+  }
+  const auto& sp = space::find_space("ofa-mbv3");
+  space::sample_request req;
+  req.count = groups * 8;
+  req.seed = seed;
+  req.constraints.variant = "w1.2";
+  const auto archs = space::sample_archs(sp, req);
+  const auto be = backend::make_backend("cpu");
+  backend::compile_options o;
+  o.threads = 1;
+  measure::measure_policy p;
+  p.mode = measure::measure_mode::interleaved;
+  p.stop = measure::stop_rule::fixed;
+  p.reps = reps;
+  const auto ref_arch = space::parse_any(argc > 4 ? argv[4] : measure::reference_arch_text);
+  auto make_reference = [&] {
+    std::shared_ptr<backend::executable> exe = be->compile(sp.build(ref_arch, 1), o);
+    measure::workload w = [exe] { return exe->timed_run_ms(); };
+    (void)measure::warm_up(w, p.warmup_runs, p.warmup_ms);
+    return w;
+  };
+  measure::workload reference = make_reference();
+  std::vector<double> a2a1, ba2, cb;
+  std::printf("group  A1(log)  A2-A1%%  B-A2%%  C-B%%\n");
+  for (std::size_t g = 0; g < groups; ++g) {
+    const std::vector<space::arch> mine(archs.begin() + static_cast<std::ptrdiff_t>(g * 8),
+                                        archs.begin() + static_cast<std::ptrdiff_t>(g * 8 + 8));
+    const auto first = build_all(*be, sp, mine, o);
+    const double a1 = mean_log_label(measure::measure_interleaved(first.workloads, reference, p));
+    const double a2 = mean_log_label(measure::measure_interleaved(first.workloads, reference, p));
+    const auto second = build_all(*be, sp, mine, o);
+    const double b = mean_log_label(measure::measure_interleaved(second.workloads, reference, p));
+    reference = make_reference();
+    const double c = mean_log_label(measure::measure_interleaved(second.workloads, reference, p));
+    a2a1.push_back(a2 - a1);
+    ba2.push_back(b - a2);
+    cb.push_back(c - b);
+    std::printf("%5zu  %7.4f  %6.2f  %6.2f  %6.2f\n", g, a1, 100 * (a2 - a1), 100 * (b - a2), 100 * (c - b));
+    std::fflush(stdout);
+  }
+  std::printf("sd over groups: A2-A1 %.2f%%  B-A2 %.2f%%  C-B %.2f%%\n", 100 * sd(a2a1), 100 * sd(ba2), 100 * sd(cb));
+  return 0;
+}
