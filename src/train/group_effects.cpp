@@ -2,27 +2,26 @@
 #include "esm/train/group_effects.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <string>
-#include <tuple>
 
 #include "esm/common/error.hpp"
 #include "esm/surrogate/folds.hpp"
 #include "esm/surrogate/regressor.hpp"
 #include "esm/train/cross_validation.hpp"
+#include "esm/train/training_data.hpp"
 
 namespace esm::train {
 
 std::vector<std::int64_t> measuring_groups(const dataset::contents& c, std::span<const std::size_t> dataset_rows) {
-  std::map<std::tuple<int, int, std::uint64_t>, std::vector<std::size_t>> members;  // key -> positions
+  std::map<measuring_group_key, std::vector<std::size_t>> members;  // key -> positions
   for (std::size_t k = 0; k < dataset_rows.size(); ++k) {
     if (dataset_rows[k] >= c.results.size()) throw error("measuring_groups: row " + std::to_string(dataset_rows[k]) + " out of range");
     const auto& r = c.results[dataset_rows[k]];
     if (!std::isfinite(r.reference_ms) || r.reference_ms <= 0) continue;
-    members[{r.run, r.rank, std::bit_cast<std::uint64_t>(r.reference_ms)}].push_back(k);
+    members[group_key(r)].push_back(k);
   }
   std::vector<std::int64_t> out(dataset_rows.size(), -1);
   std::int64_t next = 0;

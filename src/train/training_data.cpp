@@ -106,6 +106,10 @@ std::vector<std::vector<double>> burst_log_minima(const dataset::contents& c, co
 
 }  // namespace
 
+measuring_group_key group_key(const dataset::result_row& r) {
+  return {r.run, r.rank, std::bit_cast<std::uint64_t>(r.reference_ms)};
+}
+
 std::vector<double> interleaved_labels(const dataset::contents& c) {
   const int burst = interleaved_burst_reps(c.prov.measure_policy);
   if (burst <= 0) {
@@ -116,12 +120,12 @@ std::vector<double> interleaved_labels(const dataset::contents& c) {
     throw error("label interleaved: the dataset was read without its samples");
   }
   std::vector<double> out(c.results.size(), std::nan(""));
-  std::map<std::tuple<int, int, std::uint64_t>, std::vector<std::size_t>> groups;
+  std::map<measuring_group_key, std::vector<std::size_t>> groups;
   for (std::size_t i = 0; i < c.results.size(); ++i) {
     const auto& r = c.results[i];
     if (!usable_normalised(r)) continue;
     out[i] = r.normalised;
-    groups[{r.run, r.rank, std::bit_cast<std::uint64_t>(r.reference_ms)}].push_back(i);
+    groups[group_key(r)].push_back(i);
   }
   for (const auto& [key, rows] : groups) {
     const auto logs = burst_log_minima(c, rows, burst);

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "esm/dataset/dataset.hpp"
@@ -37,6 +39,12 @@ enum class label_kind {
 [[nodiscard]] bool reference_relative(std::string_view label);  ///< by to_string name
 /// True when the label is computed from the raw samples: read the dataset with_samples.
 [[nodiscard]] bool needs_samples(label_kind k);
+
+/// The measuring group a /results row belongs to: the rows one rank of one run timed together
+/// share their run, rank and reference reading (compared bit for bit). Used by the interleaved
+/// label and by the group-effect correction (train/group_effects.hpp).
+using measuring_group_key = std::tuple<int, int, std::uint64_t>;
+[[nodiscard]] measuring_group_key group_key(const dataset::result_row& r);
 
 /// The interleaved label of every /results row (NaN where the row is not done or has no positive
 /// normalised label). A group is the done rows one rank of one run timed together: the same run,
