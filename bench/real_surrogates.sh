@@ -6,7 +6,8 @@
 # Not in CI: the profile alone takes ~9 minutes at REPS=100 on a quiet 2-core machine.
 # Usage: bench/real_surrogates.sh [profile|train|all]  Env: COUNT (440), REPS (100), SEED (15),
 #        ENCODING (fcc), LABEL (normalised; or interleaved), VENV (ESM_ROOT/.bench-venv),
-#        DATASET (out/bench/real_D.h5), MODE (interleaved; or crossed)
+#        DATASET (out/bench/real_D.h5), MODE (interleaved; or crossed: use REPS=200, half per pass,
+#        and LABEL=normalised, the crossed fit; about the wall of interleaved REPS=150 with its guard)
 set -euo pipefail
 source "$(dirname "$0")/bench_common.sh"
 STEP=${1:-all}
@@ -44,4 +45,8 @@ if [[ $STEP == train || $STEP == all ]]; then
   "$VENV/bin/python" "$ESM_ROOT/bench/peer_comparison.py" "$F" --tuned --esm-cv "${M%.h5}.cv.csv"
   echo "# load after $(loadavg)"
 fi
-echo "# command: bench/real_surrogates.sh $STEP (COUNT=$COUNT REPS=$REPS SEED=$SEED MODE=$MODE ENCODING=$ENCODING LABEL=$LABEL)"
+if [[ $STEP == train ]]; then  # the profile's COUNT, REPS, SEED and MODE are the dataset's, not these
+  echo "# command: bench/real_surrogates.sh train (DATASET=$D ENCODING=$ENCODING LABEL=$LABEL)"
+else
+  echo "# command: bench/real_surrogates.sh $STEP (COUNT=$COUNT REPS=$REPS SEED=$SEED MODE=$MODE ENCODING=$ENCODING LABEL=$LABEL)"
+fi

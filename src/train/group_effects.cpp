@@ -17,8 +17,12 @@ namespace esm::train {
 
 std::vector<std::int64_t> measuring_groups(const dataset::contents& c, std::span<const std::size_t> dataset_rows) {
   std::map<measuring_group_key, std::vector<std::size_t>> members;  // key -> positions
+  // A crossed dataset's labels already have each group's level solved out, and its reference_ms
+  // is the mean of an arch's two groups' readings: rows sharing it are not a measuring group.
+  const bool crossed = c.prov.measure_policy.find("mode=crossed") != std::string::npos;
   for (std::size_t k = 0; k < dataset_rows.size(); ++k) {
     if (dataset_rows[k] >= c.results.size()) throw error("measuring_groups: row " + std::to_string(dataset_rows[k]) + " out of range");
+    if (crossed) continue;
     const auto& r = c.results[dataset_rows[k]];
     if (!std::isfinite(r.reference_ms) || r.reference_ms <= 0) continue;
     members[group_key(r)].push_back(k);

@@ -78,6 +78,18 @@ TEST(JobConfig, MinimalFileResolvesWithDefaults) {
   EXPECT_NE(job.text.find("chunk = " + std::to_string(job.chunk) + "\n"), std::string::npos);
 }
 
+TEST(JobConfig, CrossedModeMeasuresWholeWindowsWithoutTheGuardByDefault) {
+  const auto crossed = resolve(minimal, {"--measure.mode=crossed", "--measure.interleave_group=4"});
+  EXPECT_EQ(crossed.measure.drift_every, 0) << "the guard is off unless asked for";
+  EXPECT_EQ(crossed.chunk, 16) << "a chunk is one window of interleave_group^2 archs";
+  EXPECT_NE(crossed.text.find("drift_every = 0\n"), std::string::npos);
+  const auto guarded = resolve(minimal, {"--measure.mode=crossed", "--measure.drift_every=30"});
+  EXPECT_EQ(guarded.measure.drift_every, 30) << "an explicit value is kept";
+  EXPECT_EQ(guarded.chunk, 64);
+  EXPECT_EQ(resolve(minimal, {"--measure.mode=crossed", "--run.chunk=20"}).chunk, 20);
+  EXPECT_EQ(resolve(minimal, {"--measure.mode=interleaved"}).measure.drift_every, measure::measure_policy{}.drift_every);
+}
+
 TEST(JobConfig, ReferenceAutoIsAFixedArchOfTheSpace) {
   const auto a = resolve(minimal);
   const auto b = resolve(minimal, {"--sample.seed=99"});

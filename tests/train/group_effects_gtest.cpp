@@ -122,6 +122,11 @@ TEST(GroupEffects, GroupsAreRunRankAndReferenceReading) {
   const auto h = measuring_groups(c, some);
   for (auto v : h) EXPECT_EQ(v, -1);
   EXPECT_THROW((void)measuring_groups(c, std::vector<std::size_t>{9}), error);
+  // A crossed dataset's label has the group levels solved out: no groups, whatever the readings.
+  c.prov.measure_policy = "reps=200 mode=crossed,burst=10,group=8";
+  for (auto v : measuring_groups(c, all)) EXPECT_EQ(v, -1);
+  c.prov.measure_policy = "reps=200 mode=interleaved,burst=10,group=8";
+  EXPECT_EQ(measuring_groups(c, all), g);
 }
 
 TEST(GroupEffects, CorrectedLabelsFitNearerTheTruth) {

@@ -27,7 +27,8 @@ namespace esm::train {
 
 /// Group of each given /results row: an id shared by the rows one rank of one run timed with one
 /// reference reading, or -1 (no finite reference, or no other given row in its group); all -1 when
-/// fewer than two groups of >= 2 rows remain. Pure.
+/// fewer than two groups of >= 2 rows remain, and on a crossed dataset (its label has the groups'
+/// levels solved out already). Pure.
 [[nodiscard]] std::vector<std::int64_t> measuring_groups(const dataset::contents& c,
                                                          std::span<const std::size_t> dataset_rows);
 
