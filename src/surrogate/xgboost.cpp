@@ -78,61 +78,90 @@ struct train_params {
   std::uint64_t seed;
 };
 
-/// One booster on float rows; with `valid` rows, early stopping on their RMSE keeps the best round.
-boosted boost(const xgboost_options& o, const train_params& p, std::span<const float> train_x,
-              std::span<const float> train_t, std::size_t cols, std::span<const float> valid_x,
-              std::span<const double> valid_t) {
-  const std::size_t train_rows = train_t.size(), valid_rows = valid_t.size();
-  const auto train = xgb::make_dmatrix(train_x.data(), train_rows, cols, train_t.data());
-  const bool validate = valid_rows > 0;
-  xgb::dmatrix valid;
-  if (validate) valid = xgb::make_dmatrix(valid_x.data(), valid_rows, cols);
-  boosted out;
-  out.booster = validate ? xgb::make_booster({train.get(), valid.get()}) : xgb::make_booster({train.get()});
-  const auto& b = out.booster;
-  set_runtime_params(b);
-  xgb::set_param(b, "validate_parameters", "1");
-  xgb::set_param(b, "objective", "reg:squarederror");
-  xgb::set_param(b, "tree_method", "hist");
-  // XGBoost's seed is a signed 32-bit value in its random engine; keep it in range.
-  xgb::set_param(b, "seed", std::to_string(p.seed % 2147483647ULL));
-  xgb::set_param(b, "max_depth", std::to_string(p.max_depth));
-  xgb::set_param(b, "eta", param_text(p.eta));
-  xgb::set_param(b, "subsample", param_text(o.subsample));
-  xgb::set_param(b, "colsample_bytree", param_text(o.colsample_bytree));
-  xgb::set_param(b, "min_child_weight", param_text(p.min_child_weight));
-  xgb::set_param(b, "lambda", param_text(o.reg_lambda));
-  // Starting from the mean target saves the first rounds' worth of trees on log-latencies far from 0.5.
-  const double mean_t = std::accumulate(train_t.begin(), train_t.end(), 0.0) / static_cast<double>(train_rows);
-  xgb::set_param(b, "base_score", param_text(mean_t));
+/// A booster grown one tree at a time; with `valid` rows, each round reports their RMSE.
+class stepper {
+ public:
+  stepper(const xgboost_options& o, const train_params& p, std::span<const float> train_x,
+          std::span<const float> train_t, std::size_t cols, std::span<const float> valid_x,
+          std::span<const double> valid_t)
+      : train_(xgb::make_dmatrix(train_x.data(), train_t.size(), cols, train_t.data())), valid_t_(valid_t) {
+    if (!valid_t_.empty()) valid_ = xgb::make_dmatrix(valid_x.data(), valid_t_.size(), cols);
+    booster_ = valid_ ? xgb::make_booster({train_.get(), valid_.get()}) : xgb::make_booster({train_.get()});
+    const auto& b = booster_;
+    set_runtime_params(b);
+    xgb::set_param(b, "validate_parameters", "1");
+    xgb::set_param(b, "objective", "reg:squarederror");
+    xgb::set_param(b, "tree_method", "hist");
+    // XGBoost's seed is a signed 32-bit value in its random engine; keep it in range.
+    xgb::set_param(b, "seed", std::to_string(p.seed % 2147483647ULL));
+    xgb::set_param(b, "max_depth", std::to_string(p.max_depth));
+    xgb::set_param(b, "eta", param_text(p.eta));
+    xgb::set_param(b, "subsample", param_text(o.subsample));
+    xgb::set_param(b, "colsample_bytree", param_text(o.colsample_bytree));
+    xgb::set_param(b, "min_child_weight", param_text(p.min_child_weight));
+    xgb::set_param(b, "lambda", param_text(o.reg_lambda));
+    // Starting from the mean target saves the first rounds' worth of trees on log-latencies far from 0.5.
+    const double mean_t = std::accumulate(train_t.begin(), train_t.end(), 0.0) / static_cast<double>(train_t.size());
+    xgb::set_param(b, "base_score", param_text(mean_t));
+  }
 
-  std::size_t best_round = 0;
-  for (std::size_t round = 0; round < p.rounds; ++round) {
-    ESM_XGB(XGBoosterUpdateOneIter(b.get(), static_cast<int>(round), train.get()));
-    out.rounds = round + 1;
-    if (!validate) continue;
+  /// Adds one tree; returns the validation RMSE (NaN without validation rows).
+  double step() {
+    ESM_XGB(XGBoosterUpdateOneIter(booster_.get(), static_cast<int>(rounds_), train_.get()));
+    ++rounds_;
+    if (!valid_) return std::nan("");
     const bst_ulong* shape = nullptr;
     bst_ulong dim = 0;
     const float* pred = nullptr;
     // The booster caches `valid`'s margins, so each round adds only its new tree.
-    ESM_XGB(XGBoosterPredictFromDMatrix(b.get(), valid.get(), predict_config, &shape, &dim, &pred));
+    ESM_XGB(XGBoosterPredictFromDMatrix(booster_.get(), valid_.get(), predict_config, &shape, &dim, &pred));
     double sse = 0;
-    for (std::size_t i = 0; i < valid_rows; ++i) sse += (pred[i] - valid_t[i]) * (pred[i] - valid_t[i]);
-    const double rmse = std::sqrt(sse / static_cast<double>(valid_rows));
-    if (rmse < out.best_rmse) {
-      out.best_rmse = rmse;
+    for (std::size_t i = 0; i < valid_t_.size(); ++i) sse += (pred[i] - valid_t_[i]) * (pred[i] - valid_t_[i]);
+    return std::sqrt(sse / static_cast<double>(valid_t_.size()));
+  }
+
+  /// The booster with its first `keep` trees (all of them when keep >= the rounds grown).
+  boosted finish(std::size_t keep) && {
+    boosted out;
+    out.rounds = rounds_;
+    out.booster = std::move(booster_);
+    if (keep < rounds_) {
+      BoosterHandle sliced = nullptr;
+      ESM_XGB(XGBoosterSlice(out.booster.get(), 0, static_cast<int>(keep), 1, &sliced));
+      out.booster = xgb::booster(sliced);
+      set_runtime_params(out.booster);
+      out.rounds = keep;
+    }
+    return out;
+  }
+
+ private:
+  xgb::dmatrix train_, valid_;
+  std::span<const double> valid_t_;
+  xgb::booster booster_;
+  std::size_t rounds_ = 0;
+};
+
+/// One booster on float rows; with `valid` rows, early stopping on their RMSE keeps the best round.
+boosted boost(const xgboost_options& o, const train_params& p, std::span<const float> train_x,
+              std::span<const float> train_t, std::size_t cols, std::span<const float> valid_x,
+              std::span<const double> valid_t) {
+  stepper s(o, p, train_x, train_t, cols, valid_x, valid_t);
+  const bool validate = !valid_t.empty();
+  double best_rmse = std::numeric_limits<double>::infinity();
+  std::size_t best_round = 0;
+  for (std::size_t round = 0; round < p.rounds; ++round) {
+    const double rmse = s.step();
+    if (!validate) continue;
+    if (rmse < best_rmse) {
+      best_rmse = rmse;
       best_round = round;
     } else if (p.early_stopping_rounds > 0 && round - best_round >= p.early_stopping_rounds) {
       break;
     }
   }
-  if (validate && best_round + 1 < out.rounds) {
-    BoosterHandle sliced = nullptr;
-    ESM_XGB(XGBoosterSlice(b.get(), 0, static_cast<int>(best_round + 1), 1, &sliced));
-    out.booster = xgb::booster(sliced);
-    set_runtime_params(out.booster);
-    out.rounds = best_round + 1;
-  }
+  auto out = std::move(s).finish(validate ? best_round + 1 : p.rounds);
+  out.best_rmse = best_rmse;
   return out;
 }
 
@@ -167,22 +196,37 @@ xgboost_tuned tune_xgboost(matrix_view all_x, std::span<const double> all_y_ms, 
     const auto split = split_fold(fold_of_row, f);
     data[f] = {to_floats(x, split.train), to_floats(t, split.train), to_floats(x, split.test), select(t, split.test)};
   }
+  // The k inner fits of a grid point grow in lockstep and are judged by their mean validation
+  // curve (as xgb.cv does): its minimum picks the point and its round picks the tree count, with
+  // early stopping on that mean. Each fold's own best round would be an optimistic pick that
+  // favours the noisiest curves (a large step on few rows).
   // Visit order = tie order: shallower trees, heavier leaves and the smaller step win ties.
   for (const std::size_t depth : grid.max_depth) {
     for (const double mcw : grid.min_child_weight) {
       for (const double eta : grid.eta) {
-        double rmse = 0, rounds = 0;
+        std::vector<stepper> fits;
+        fits.reserve(k);
         for (std::size_t f = 0; f < k; ++f) {
           const train_params p{depth, eta, mcw, grid.max_rounds, grid.early_stopping_rounds,
                                detail::derive_seed(tuning_seed, f)};
-          const auto b = boost(base, p, data[f].train_x, data[f].train_t, x.cols, data[f].valid_x, data[f].valid_t);
-          rmse += b.best_rmse / static_cast<double>(k);
-          rounds += static_cast<double>(b.rounds) / static_cast<double>(k);
+          fits.emplace_back(base, p, data[f].train_x, data[f].train_t, x.cols, data[f].valid_x, data[f].valid_t);
         }
-        if (rmse < best.inner_rmse) {
+        double best_rmse = std::numeric_limits<double>::infinity();
+        std::size_t best_round = 0;
+        for (std::size_t round = 0; round < grid.max_rounds; ++round) {
+          double rmse = 0;
+          for (auto& fit : fits) rmse += fit.step() / static_cast<double>(k);
+          if (rmse < best_rmse) {
+            best_rmse = rmse;
+            best_round = round;
+          } else if (grid.early_stopping_rounds > 0 && round - best_round >= grid.early_stopping_rounds) {
+            break;
+          }
+        }
+        if (best_rmse < best.inner_rmse) {
           // The final fit sees k/(k-1) times the rows of an inner fit: a few more trees pay off.
-          const double scaled = rounds * static_cast<double>(k) / static_cast<double>(k - 1);
-          best = {depth, static_cast<std::size_t>(std::lround(scaled)), mcw, eta, rmse};
+          const double scaled = static_cast<double>(best_round + 1) * static_cast<double>(k) / static_cast<double>(k - 1);
+          best = {depth, static_cast<std::size_t>(std::lround(scaled)), mcw, eta, best_rmse};
         }
       }
     }
