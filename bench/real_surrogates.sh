@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Surrogates on real measured labels (issue 15): esm profile of COUNT depth-balanced ofa-mbv3 w1.2
-# archs (resolutions sampled 128..224) on this machine's CPU, interleaved mode, REPS repetitions,
-# 2 ranks x 1 thread; then esm train --label LABEL (5 folds) and the tuned peers
-# (bench/peer_comparison.py, inner-CV grids) on esm features of the same rows and folds.
-# Not in CI: the profile alone takes ~9 minutes at REPS=100 on a quiet 2-core machine.
-# Usage: bench/real_surrogates.sh [profile|train|all]  Env: COUNT (440), REPS (100), SEED (15),
-#        ENCODING (fcc), LABEL (normalised; or interleaved), VENV (ESM_ROOT/.bench-venv),
-#        DATASET (out/bench/real_D.h5), MODE (interleaved; or crossed: use REPS=200, half per pass,
-#        and LABEL=normalised, the crossed fit; about the wall of interleaved REPS=150 with its guard)
+# archs (resolutions sampled 128..224) on this machine's CPU, MODE, REPS repetitions, 2 ranks x 1
+# thread; then esm train --label LABEL (5 folds) and the tuned peers (bench/peer_comparison.py,
+# inner-CV grids) on esm features of the same rows and folds.
+# Not in CI: the profile takes ~7 minutes (crossed, REPS=200) on a quiet 2-core machine.
+# Defaults since 2026-12-07: the crossed mode at 200 repetitions (100 per pass; the drift guard is
+# off in that mode) and its fitted label `normalised` (docs/performance.md §4h: labels with about
+# half the noise of interleaved ones at 100-150 reps, in less wall time than interleaved at 200).
+# Usage: bench/real_surrogates.sh [profile|train|all]  Env: COUNT (440), REPS (200), SEED (15),
+#        ENCODING (fcc+extras), MODE (crossed; or interleaved, with LABEL=interleaved),
+#        LABEL (normalised), VENV (ESM_ROOT/.bench-venv), DATASET (out/bench/real_D.h5)
 set -euo pipefail
 source "$(dirname "$0")/bench_common.sh"
 STEP=${1:-all}
-COUNT=${COUNT:-440}; REPS=${REPS:-100}; SEED=${SEED:-15}; ENCODING=${ENCODING:-fcc}; LABEL=${LABEL:-normalised}; MODE=${MODE:-interleaved}
+COUNT=${COUNT:-440}; REPS=${REPS:-200}; SEED=${SEED:-15}; ENCODING=${ENCODING:-fcc+extras}; LABEL=${LABEL:-normalised}; MODE=${MODE:-crossed}
 VENV=${VENV:-$ESM_ROOT/.bench-venv}
 D=${DATASET:-$BENCH_OUT/real_D.h5}
 F=$BENCH_OUT/real_F_$ENCODING.csv; M=$BENCH_OUT/real_M_$ENCODING.h5
