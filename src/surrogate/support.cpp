@@ -84,7 +84,10 @@ std::vector<std::size_t> to_counts(std::string_view key, std::span<const double>
   std::vector<std::size_t> out;
   out.reserve(v.size());
   for (double d : v) {
-    if (!(d >= 0.0) || d != std::floor(d)) throw error("model state: '" + std::string(key) + "' holds a non-count");
+    // 2^53: the largest double that is exactly an integer; beyond it the cast may overflow (UB).
+    if (!(d >= 0.0) || d != std::floor(d) || d > 9007199254740992.0) {
+      throw error("model state: '" + std::string(key) + "' holds a non-count");
+    }
     out.push_back(static_cast<std::size_t>(d));
   }
   return out;
