@@ -68,7 +68,6 @@ constexpr const char* predict_config =
 struct boosted {
   xgb::booster booster;
   std::size_t rounds = 0;  ///< trees kept
-  double best_rmse = std::numeric_limits<double>::infinity();
 };
 
 struct train_params {
@@ -142,27 +141,35 @@ class stepper {
   std::size_t rounds_ = 0;
 };
 
+/// The best round of a validation curve so far; stop once `patience` rounds (0: never) bring none better.
+struct best_round_tracker {
+  std::size_t patience = 0;
+  double best_rmse = std::numeric_limits<double>::infinity();
+  std::size_t best_round = 0;
+
+  /// Records round `round`'s RMSE; true when boosting should stop.
+  bool stop_after(std::size_t round, double rmse) {
+    if (rmse < best_rmse) {
+      best_rmse = rmse;
+      best_round = round;
+      return false;
+    }
+    return patience > 0 && round - best_round >= patience;
+  }
+};
+
 /// One booster on float rows; with `valid` rows, early stopping on their RMSE keeps the best round.
 boosted boost(const xgboost_options& o, const train_params& p, std::span<const float> train_x,
               std::span<const float> train_t, std::size_t cols, std::span<const float> valid_x,
               std::span<const double> valid_t) {
   stepper s(o, p, train_x, train_t, cols, valid_x, valid_t);
   const bool validate = !valid_t.empty();
-  double best_rmse = std::numeric_limits<double>::infinity();
-  std::size_t best_round = 0;
+  best_round_tracker curve{p.early_stopping_rounds};
   for (std::size_t round = 0; round < p.rounds; ++round) {
     const double rmse = s.step();
-    if (!validate) continue;
-    if (rmse < best_rmse) {
-      best_rmse = rmse;
-      best_round = round;
-    } else if (p.early_stopping_rounds > 0 && round - best_round >= p.early_stopping_rounds) {
-      break;
-    }
+    if (validate && curve.stop_after(round, rmse)) break;
   }
-  auto out = std::move(s).finish(validate ? best_round + 1 : p.rounds);
-  out.best_rmse = best_rmse;
-  return out;
+  return std::move(s).finish(validate ? curve.best_round + 1 : p.rounds);
 }
 
 /// Fixed seed of the inner folds and inner fits: tuning is a function of the rows alone.
@@ -211,22 +218,17 @@ xgboost_tuned tune_xgboost(matrix_view all_x, std::span<const double> all_y_ms, 
                                detail::derive_seed(tuning_seed, f)};
           fits.emplace_back(base, p, data[f].train_x, data[f].train_t, x.cols, data[f].valid_x, data[f].valid_t);
         }
-        double best_rmse = std::numeric_limits<double>::infinity();
-        std::size_t best_round = 0;
+        best_round_tracker curve{grid.early_stopping_rounds};
         for (std::size_t round = 0; round < grid.max_rounds; ++round) {
           double rmse = 0;
           for (auto& fit : fits) rmse += fit.step() / static_cast<double>(k);
-          if (rmse < best_rmse) {
-            best_rmse = rmse;
-            best_round = round;
-          } else if (grid.early_stopping_rounds > 0 && round - best_round >= grid.early_stopping_rounds) {
-            break;
-          }
+          if (curve.stop_after(round, rmse)) break;
         }
-        if (best_rmse < best.inner_rmse) {
+        if (curve.best_rmse < best.inner_rmse) {
           // The final fit sees k/(k-1) times the rows of an inner fit: a few more trees pay off.
-          const double scaled = static_cast<double>(best_round + 1) * static_cast<double>(k) / static_cast<double>(k - 1);
-          best = {depth, static_cast<std::size_t>(std::lround(scaled)), mcw, eta, best_rmse};
+          const double scaled =
+              static_cast<double>(curve.best_round + 1) * static_cast<double>(k) / static_cast<double>(k - 1);
+          best = {depth, static_cast<std::size_t>(std::lround(scaled)), mcw, eta, curve.best_rmse};
         }
       }
     }
