@@ -18,7 +18,9 @@ namespace esm::surrogate {
 
 namespace {
 
-constexpr std::uint64_t state_version = 1;
+// Version 2 records max_bin; version 1 states (fitted with XGBoost's default 256 bins) still load.
+constexpr std::uint64_t state_version = 2;
+constexpr std::size_t version1_max_bin = 256;
 
 const detail::option_field<xgboost_options> option_fields[] = {
     {"rounds", &xgboost_options::rounds},
@@ -31,6 +33,7 @@ const detail::option_field<xgboost_options> option_fields[] = {
     {"early_stopping_rounds", &xgboost_options::early_stopping_rounds},
     {"validation_fraction", &xgboost_options::validation_fraction},
     {"log_target", &xgboost_options::log_target},
+    {"max_bin", &xgboost_options::max_bin},  // last: version 1 states have every field but this one
 };
 
 /// Inputs XGBoost trains on are floats; converting once keeps fit and predict on the same values.
@@ -99,6 +102,7 @@ class stepper {
     xgb::set_param(b, "colsample_bytree", param_text(o.colsample_bytree));
     xgb::set_param(b, "min_child_weight", param_text(p.min_child_weight));
     xgb::set_param(b, "lambda", param_text(o.reg_lambda));
+    xgb::set_param(b, "max_bin", std::to_string(o.max_bin));
     // Starting from the mean target saves the first rounds' worth of trees on log-latencies far from 0.5.
     const double mean_t = std::accumulate(train_t.begin(), train_t.end(), 0.0) / static_cast<double>(train_t.size());
     xgb::set_param(b, "base_score", param_text(mean_t));
@@ -250,6 +254,7 @@ void xgboost_options::validate() const {
   if (!(colsample_bytree > 0.0 && colsample_bytree <= 1.0)) fail("colsample_bytree must be in (0, 1]");
   if (!(min_child_weight >= 0.0)) fail("min_child_weight must be >= 0");
   if (!(reg_lambda >= 0.0)) fail("reg_lambda must be >= 0");
+  if (max_bin < 2) fail("max_bin must be >= 2");
   if (!(validation_fraction >= 0.0 && validation_fraction < 1.0)) fail("validation_fraction must be in [0, 1)");
   if (early_stopping_rounds > 0 && validation_fraction == 0.0)
     fail("early stopping needs validation_fraction > 0");
@@ -331,9 +336,12 @@ model_state xgboost_regressor::save() const {
 }
 
 void xgboost_regressor::load(const model_state& state) {
-  detail::check_header(state, kind(), state_version);
+  const bool v1 = state.contains("version") && state.count("version") == 1;
+  detail::check_header(state, kind(), v1 ? 1 : state_version);
   xgboost_options o;
-  detail::read_options<xgboost_options>(state, o, option_fields);
+  const std::span<const detail::option_field<xgboost_options>> fields(option_fields);
+  if (v1) o.max_bin = version1_max_bin;
+  detail::read_options<xgboost_options>(state, o, v1 ? fields.first(fields.size() - 1) : fields);
   o.validate();
   const auto& model = state.bytes("booster_ubj");
   auto h = std::make_unique<handles>();

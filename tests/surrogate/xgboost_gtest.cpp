@@ -3,6 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string_view>
+#include <variant>
+#include <vector>
+
 #include "esm/surrogate/metrics.hpp"
 #include "surrogate/synthetic_latency.hpp"
 
@@ -75,6 +80,73 @@ TEST(XGBoost, TuningDependsOnlyOnTheRows) {
   EXPECT_EQ(m1.options().min_child_weight, m2.options().min_child_weight);
   EXPECT_EQ(m1.rounds_kept(), m2.rounds_kept());
   EXPECT_NE(m1.predict(small.x), m2.predict(small.x)) << "the seeds still differ (row and column sampling)";
+}
+
+/// `state` without the entry `dropped` (model_state has no erase: states are built, not edited).
+model_state without(const model_state& state, std::string_view dropped) {
+  model_state out;
+  for (const auto& [key, entry] : state.entries()) {
+    if (key == dropped) continue;
+    if (const auto* numbers = std::get_if<std::vector<double>>(&entry.value)) {
+      out.set_numbers(key, entry.shape, *numbers);
+    } else if (const auto* text = std::get_if<std::string>(&entry.value)) {
+      out.set_text(key, *text);
+    } else {
+      out.set_bytes(key, std::get<std::vector<std::uint8_t>>(entry.value));
+    }
+  }
+  return out;
+}
+
+TEST(XGBoost, MaxBinReachesTheBoosterAndTheState) {
+  // 600 rows of continuous features (the synthetic one-hot sums have only a few values per
+  // column): 4 bins per feature must give other trees than 1024.
+  testing::synthetic_data train{matrix(600, 3), std::vector<double>(600), {}};
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  for (std::size_t r = 0; r < train.x.rows; ++r) {
+    for (std::size_t c = 0; c < 3; ++c) train.x(r, c) = unit(rng);
+    train.y_ms[r] = 1.0 + train.x(r, 0) + 2.0 * train.x(r, 1) * train.x(r, 1) + 0.5 * train.x(r, 2);
+  }
+  xgboost_options coarse, fine;
+  coarse.rounds = fine.rounds = 60;
+  coarse.max_bin = 4;
+  xgboost_regressor a(coarse), b(fine);
+  a.fit(train.x, train.y_ms, 1);
+  b.fit(train.x, train.y_ms, 1);
+  EXPECT_EQ(fine.max_bin, 1024u) << "the default";
+  EXPECT_NE(a.predict(train.x), b.predict(train.x));
+  EXPECT_LT(evaluate(b.predict(train.x), train.y_ms).mape_percent, evaluate(a.predict(train.x), train.y_ms).mape_percent)
+      << "more split candidates fit the training rows closer";
+  xgboost_regressor loaded;
+  loaded.load(a.save());
+  EXPECT_EQ(loaded.options().max_bin, 4u);
+  EXPECT_EQ(loaded.predict(train.x), a.predict(train.x));
+
+  xgboost_options bad;
+  bad.max_bin = 1;
+  EXPECT_THROW(xgboost_regressor{bad}, usage_error);
+}
+
+TEST(XGBoost, VersionOneStatesLoadWithXGBoostsDefaultBins) {
+  // States written before max_bin was an option (version 1) have no options/max_bin: their
+  // boosters were fitted with XGBoost's default of 256 bins.
+  const auto train = testing::make_synthetic(200, 8);
+  xgboost_options o;
+  o.rounds = 20;
+  xgboost_regressor model(o);
+  model.fit(train.x, train.y_ms, 1);
+  model_state v1 = without(model.save(), "options/max_bin");
+  v1.set_scalar("version", 1.0);
+  xgboost_regressor old;
+  old.load(v1);
+  EXPECT_EQ(old.options().max_bin, 256u);
+  EXPECT_EQ(old.predict(train.x), model.predict(train.x));
+  model_state v2_without_bins = without(model.save(), "options/max_bin");
+  EXPECT_THROW(old.load(v2_without_bins), error) << "version 2 states must record max_bin";
+  model_state v3 = model.save();
+  v3.set_scalar("version", 3.0);
+  EXPECT_THROW(old.load(v3), error);
 }
 
 TEST(XGBoost, CErrorsBecomeXGBoostErrors) {
