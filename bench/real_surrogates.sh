@@ -2,7 +2,8 @@
 # Surrogates on real measured labels (issue 15): esm profile of COUNT depth-balanced ofa-mbv3 w1.2
 # archs (resolutions sampled 128..224) on this machine's CPU, MODE, REPS repetitions, 2 ranks x 1
 # thread; then esm train --label LABEL (5 folds) and the tuned peers (bench/peer_comparison.py,
-# inner-CV grids) on esm features of the same rows and folds.
+# inner-CV grids) on esm features of the same rows and folds. One fold partition moves a tuned
+# model's MAPE by several percent: bench/xgboost_vs_peer.sh compares over five.
 # Not in CI: the profile takes ~7 minutes (crossed, REPS=200) on a quiet 2-core machine.
 # Defaults since 2026-12-07: the crossed mode at 200 repetitions (100 per pass; the drift guard is
 # off in that mode) and its fitted label `normalised` (docs/performance.md §4h: labels with about
