@@ -82,6 +82,20 @@ TEST(XGBoost, TuningDependsOnlyOnTheRows) {
   EXPECT_NE(m1.predict(small.x), m2.predict(small.x)) << "the seeds still differ (row and column sampling)";
 }
 
+/// A small untuned model of `rounds` trees on `rows` synthetic rows (drawn with `data_seed`).
+struct small_fit {
+  testing::synthetic_data train;
+  xgboost_regressor model;
+};
+small_fit fit_small(std::size_t rows, std::uint64_t data_seed, std::size_t rounds) {
+  small_fit out{testing::make_synthetic(rows, data_seed), xgboost_regressor{}};
+  xgboost_options o;
+  o.rounds = rounds;
+  out.model = xgboost_regressor(o);
+  out.model.fit(out.train.x, out.train.y_ms, 1);
+  return out;
+}
+
 /// `state` without the entry `dropped` (model_state has no erase: states are built, not edited).
 model_state without(const model_state& state, std::string_view dropped) {
   model_state out;
@@ -131,11 +145,7 @@ TEST(XGBoost, MaxBinReachesTheBoosterAndTheState) {
 TEST(XGBoost, VersionOneStatesLoadWithXGBoostsDefaultBins) {
   // States written before max_bin was an option (version 1) have no options/max_bin: their
   // boosters were fitted with XGBoost's default of 256 bins.
-  const auto train = testing::make_synthetic(200, 8);
-  xgboost_options o;
-  o.rounds = 20;
-  xgboost_regressor model(o);
-  model.fit(train.x, train.y_ms, 1);
+  const auto [train, model] = fit_small(200, 8, 20);
   model_state v1 = without(model.save(), "options/max_bin");
   v1.set_scalar("version", 1.0);
   xgboost_regressor old;
@@ -150,12 +160,8 @@ TEST(XGBoost, VersionOneStatesLoadWithXGBoostsDefaultBins) {
 }
 
 TEST(XGBoost, CErrorsBecomeXGBoostErrors) {
-  const auto train = testing::make_synthetic(100, 3);
-  xgboost_options o;
-  o.rounds = 5;
-  xgboost_regressor model(o);
-  model.fit(train.x, train.y_ms, 1);
-  model_state s = model.save();
+  const auto fitted = fit_small(100, 3, 5);
+  model_state s = fitted.model.save();
   s.set_bytes("booster_ubj", {'{', 'x', 'y'});  // not a model
   xgboost_regressor broken;
   try {
