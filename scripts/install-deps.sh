@@ -48,5 +48,40 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# A new cloud VM runs apt-daily / unattended-upgrades at boot, holding apt's and dpkg's locks for
+# minutes: wait for them (ESM_APT_LOCK_WAIT_S seconds in all, default 900) instead of failing.
+# apt 2.6 (Debian 12) waits for dpkg's lock itself given DPkg::Lock::Timeout, silently, but
+# `apt-get update` fails at once on a held lists lock (/var/lib/apt/lists/lock) whatever the
+# timeout. So each apt-get first tries without waiting; on "Could not get lock" it says who holds
+# it, then retries every 5 s with the time left as DPkg::Lock::Timeout, until the deadline.
+lock_wait_s=${ESM_APT_LOCK_WAIT_S:-900}
+deadline=$((SECONDS + lock_wait_s))
+apt_wait() {
+  local err rc timeout=0 said=""
+  err=$(mktemp)
+  while :; do
+    rc=0
+    apt-get -o DPkg::Lock::Timeout=$timeout "$@" 2>"$err" || rc=$?
+    if [[ $rc -ne 0 ]] && grep -q 'Could not get lock' "$err" && ((SECONDS < deadline)); then
+      local holder
+      holder=$(grep -m1 -o 'Could not get lock.*' "$err")
+      if [[ $holder != "$said" ]]; then
+        echo "install-deps: apt-get $1 is waiting (up to $((deadline - SECONDS)) s): $holder" >&2
+        said=$holder
+      fi
+      sleep 5
+      timeout=$((deadline > SECONDS ? deadline - SECONDS : 0))
+      continue
+    fi
+    cat "$err" >&2
+    rm -f "$err"
+    if [[ -n $said && $rc -eq 0 ]]; then
+      echo "install-deps: apt-get $1 done after waiting for the lock" >&2
+    elif [[ -n $said ]]; then
+      echo "install-deps: apt-get $1 failed (exit $rc) after waiting up to ${lock_wait_s} s for the lock (ESM_APT_LOCK_WAIT_S)" >&2
+    fi
+    return "$rc"
+  done
+}
+apt_wait update -qq
+apt_wait install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
