@@ -1,5 +1,6 @@
-// Is a measuring group's shared level error (docs/performance.md section 4e) a property of the
-// networks' build or of the time they were timed in?
+// Is a measuring group's shared level error a property of the networks' build or of the time they
+// were timed in? (The error: docs/lab/2026-12-06-group-error.md#2026-12-06-a-shared-group-error-and-the-crossed-mode;
+// this study's answer: docs/lab/2026-12-06-group-rebuild.md#2026-12-06-what-a-groups-level-error-is-made-of.)
 //
 // For each of --groups groups of 8 ofa-mbv3 w1.2 archs, on the CPU backend with one thread:
 //   A1  build the 8 archs, time them interleaved with the reference (esm's interleaved mode)

@@ -6,8 +6,9 @@
 # model's MAPE by several percent: bench/xgboost_vs_peer.sh compares over five.
 # Not in CI: the profile takes ~7 minutes (crossed, REPS=200) on a quiet 2-core machine.
 # Defaults since 2026-12-07: the crossed mode at 200 repetitions (100 per pass; the drift guard is
-# off in that mode) and its fitted label `normalised` (docs/performance.md §4h: labels with about
-# half the noise of interleaved ones at 100-150 reps, in less wall time than interleaved at 200).
+# off in that mode) and its fitted label `normalised`: labels with about half the noise of
+# interleaved ones at 100-150 reps, in less wall time than interleaved at 200
+# (docs/lab/2026-12-07-200-repetitions.md#2026-12-07-200-repetitions-interleaved-and-crossed).
 # Usage: bench/real_surrogates.sh [profile|train|all]  Env: COUNT (440), REPS (200), SEED (15),
 #        ENCODING (fcc+extras), MODE (crossed; or interleaved, with LABEL=interleaved),
 #        LABEL (normalised), VENV (ESM_ROOT/.bench-venv), DATASET (out/bench/real_D.h5)

@@ -3,7 +3,8 @@
 # depth, learning rate and min_child_weight, 600 trees, the bench venv's xgboost) on the same
 # esm features and the same folds, repeated over several fold seeds (repeated k-fold CV). One
 # partition's score moves by up to ±8% of the MAPE with the folds and inner splits it happens to
-# draw (docs/performance.md §4i), as much as the gaps being compared; the mean over SEEDS less so.
+# draw, as much as the gaps being compared; the mean over SEEDS less so
+# (docs/lab/2026-12-07-xgboost-vs-tuned-peer.md#2026-12-07-esms-xgboost-kind-against-a-tuned-xgboost-on-a-quieter-host).
 # Not in CI: about 25 s per seed on 440 rows, 2 cores.
 # Usage: DATASET=out/bench/real_X7.h5 bench/xgboost_vs_peer.sh
 # Env: SEEDS ("0 1 2 3 4"), ENCODING (fcc+extras), LABEL (normalised; interleaved for interleaved

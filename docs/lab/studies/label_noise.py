@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How noisy are a dataset's labels? The floor under every surrogate's CV error on it.
 
-  python bench/label_noise.py D.h5 [--retest D2.h5]
+  python docs/lab/studies/label_noise.py D.h5 [--retest D2.h5]
 
 From the raw samples kept per row (/samples, in measurement order): the trimmed mean (20% each
 side, esm's label) of the first vs the second half of each row's samples, and of the even vs the
