@@ -7,9 +7,9 @@ import math
 import os
 import sys
 
-# One definition of average ranks for the whole repository's Python: tools/gpu_compare.py's.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from gpu_compare import ranks  # noqa: E402
+# One definition of average ranks for the whole repository's Python: tools/gpu-check/compare.py's.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "gpu-check"))
+from compare import ranks  # noqa: E402
 
 
 def pearson(x, y):

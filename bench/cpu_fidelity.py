@@ -3,7 +3,7 @@
 and with --runtimes also ONNX Runtime and OpenVINO (the esm.to_onnx export of the same network).
 
 For each arch (ARCHS file, one canonical text per line): `esm describe --json` gives the network IR,
-tools/torch_net.py builds the same torch module (BN folded: convs carry a bias), which is traced,
+tools/gpu-check/torch_net.py builds the same torch module (BN folded: convs carry a bias), which is traced,
 frozen and passed through torch.jit.optimize_for_inference. Both sides: batch 1, one thread
 (`esm bench --threads 1`, torch.set_num_threads(1)), denormals flushed (esm flushes them: FTZ/DAZ),
 warm-up >= 10 runs and >= 200 ms, the same number of timed reps (150, fewer for slow networks so a
@@ -39,7 +39,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "gpu-check"))
 
 from bench_stats import geomean, spearman, trimmed_mean  # noqa: E402
 
@@ -99,7 +99,7 @@ def kernel_check(esm_prims, torch_prims):
 
 
 def torch_module(esm, arch):
-    import torch_net  # the one IR -> torch builder (tools/); not copied here
+    import torch_net  # the one IR -> torch builder (tools/gpu-check/); not copied here
 
     ir = esm_json(esm, "describe", "--json", "--arch", arch)["network"]
     net, x = torch_net.build(ir, "cpu", torch.float32)

@@ -10,7 +10,7 @@
 //     algorithm selection, plain and CUDA-graph execution, each also run in its other launch mode. Error = max |out - ref| / max |ref|; tolerance 1e-3 for fp32 and 1e-2
 //     for fp16 (see fp16_storage_bound).
 // One line per case; exit 1 on any failure, 77 ("SKIP: no CUDA device") without a device after
-// part 1 passed. `--budget-s S` (tools/gpu-check.sh): no case starts after S seconds; the summary
+// part 1 passed. `--budget-s S` (tools/gpu-check/gpu-check.sh): no case starts after S seconds; the summary
 // line then counts the cases not run, and the exit code is 1 (an incomplete check is no pass).
 #include <algorithm>
 #include <chrono>

@@ -1,5 +1,5 @@
 // esm-gpu-bench: times architectures with the cuDNN backend, plain stream launches and CUDA-graph
-// replay, for tools/gpu-check.sh (which compares the numbers with PyTorch on the same IR).
+// replay, for tools/gpu-check/gpu-check.sh (which compares the numbers with PyTorch on the same IR).
 //
 // Built wherever the cuDNN backend is (full and GPU-only builds), without Boost: the GPU machine
 // has none. Per architecture: build the network at --batch, compile, warm up (at least

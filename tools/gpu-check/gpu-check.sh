@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # One-shot check of the cuDNN backend on a lent GPU machine (H100/H200), run from the repo root:
 #
-#   bash tools/gpu-check.sh            # everything under $OUT, or ./gpu-check-out without it
+#   bash tools/gpu-check/gpu-check.sh            # everything under $OUT, or ./gpu-check-out without it
 #
 # The machine has nvcc, cmake, ninja and PyTorch 2.x with pip's cuDNN, and no MPI/HDF5/Boost/
 # oneDNN/network, so this builds the GPU-only configuration (-DESM_GPU_ONLY=ON) against PyTorch's
-# cuDNN. If that cuDNN package has no headers, they come from tools/cudnn-include/ (git-ignored:
+# cuDNN. If that cuDNN package has no headers, they come from tools/gpu-check/cudnn-include/ (git-ignored:
 # the caller carries a copy of /usr/local/cuda/include/cudnn*.h there), which becomes
 # ESM_CUDNN_INCLUDE_DIR.
 #
@@ -16,8 +16,8 @@
 #   3. esm_cudnn_check --budget-s: the cuDNN backend against the fp64 reference executor, run
 #      directly (not through ctest, whose TIMEOUT property of 900 s overrides --timeout); no case
 #      starts after its budget, so its summary line is always printed
-#   4. esm-gpu-bench over tools/gpu-check-archs.txt (plain and CUDA graph), exporting each IR
-#   5. tools/gpu_compare.py: the same IRs in PyTorch (eager and CUDA graph), one table with ratios
+#   4. esm-gpu-bench over tools/gpu-check/archs.txt (plain and CUDA graph), exporting each IR
+#   5. tools/gpu-check/compare.py: the same IRs in PyTorch (eager and CUDA graph), one table with ratios
 #      and Spearman correlations
 # $OUT receives seven files (the device tool returns at most eight, no deeper folders needed):
 # gpu-check.log (everything printed), environment.txt, build.log (configure + build), ctest.log
@@ -33,7 +33,7 @@
 #
 # Environment: OUT, ESM_GPU_CHECK_BUDGET_S (480), ESM_GPU_CHECK_BUILD_S (300), ESM_GPU_CHECK_TEST_S
 # (150), ESM_GPU_CHECK_BATCH (1), ESM_GPU_CHECK_PRECISION (fp32), ESM_GPU_CHECK_LAYOUT (nchw; nhwc
-# with fp16), ESM_GPU_CHECK_SKIP_CTEST (0), ESM_GPU_CHECK_ARCHS (tools/gpu-check-archs.txt),
+# with fp16), ESM_GPU_CHECK_SKIP_CTEST (0), ESM_GPU_CHECK_ARCHS (tools/gpu-check/archs.txt),
 # ESM_GPU_CHECK_BUILD_DIR (build-gpu).
 set -uo pipefail
 
@@ -45,7 +45,7 @@ TEST_S=${ESM_GPU_CHECK_TEST_S:-150}
 BATCH=${ESM_GPU_CHECK_BATCH:-1}
 PRECISION=${ESM_GPU_CHECK_PRECISION:-fp32}
 LAYOUT=${ESM_GPU_CHECK_LAYOUT:-nchw}
-ARCHS=${ESM_GPU_CHECK_ARCHS:-$ROOT/tools/gpu-check-archs.txt}
+ARCHS=${ESM_GPU_CHECK_ARCHS:-$ROOT/tools/gpu-check/archs.txt}
 BUILD=${ESM_GPU_CHECK_BUILD_DIR:-$ROOT/build-gpu}
 IR_DIR=$BUILD/gpu-check-ir
 mkdir -p "$OUT"
@@ -114,10 +114,10 @@ EOF
   die "no libcudnn.so(.9) in $CUDNN_ROOT/lib"
 if [ -f "$CUDNN_ROOT/include/cudnn.h" ]; then
   CUDNN_INCLUDE=$CUDNN_ROOT/include
-elif [ -f "$ROOT/tools/cudnn-include/cudnn.h" ]; then
-  CUDNN_INCLUDE=$ROOT/tools/cudnn-include  # carried copy of /usr/local/cuda/include/cudnn*.h
+elif [ -f "$ROOT/tools/gpu-check/cudnn-include/cudnn.h" ]; then
+  CUDNN_INCLUDE=$ROOT/tools/gpu-check/cudnn-include  # carried copy of /usr/local/cuda/include/cudnn*.h
 else
-  die "pip's cuDNN ($CUDNN_ROOT) has no include/cudnn.h and tools/cudnn-include/cudnn.h was not carried"
+  die "pip's cuDNN ($CUDNN_ROOT) has no include/cudnn.h and tools/gpu-check/cudnn-include/cudnn.h was not carried"
 fi
 header_version=$(awk '/^#define CUDNN_(MAJOR|MINOR|PATCHLEVEL) /{v = v (v ? "." : "") $3} END {print v}' \
   "$CUDNN_INCLUDE/cudnn_version.h")
@@ -204,7 +204,7 @@ compare_budget=$(( $(left) - 25 ))
 [ "$compare_budget" -lt 20 ] && compare_budget=20
 say "stage 5: PyTorch comparison (budget ${compare_budget}s)"
 if grep -q '^{' "$OUT/bench.jsonl"; then
-  PYTHONUNBUFFERED=1 timeout -k 10 $((compare_budget + 45)) python3 "$ROOT/tools/gpu_compare.py" \
+  PYTHONUNBUFFERED=1 timeout -k 10 $((compare_budget + 45)) python3 "$ROOT/tools/gpu-check/compare.py" \
     --bench "$OUT/bench.jsonl" --out "$OUT" --time-budget-s "$compare_budget"
   status=$?
   if [ $status -eq 124 ] || [ $status -eq 137 ]; then

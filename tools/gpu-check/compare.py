@@ -2,7 +2,7 @@
 """Times the networks esm-gpu-bench timed, with PyTorch on the same IR, and prints one table.
 
 Input: esm-gpu-bench's JSON lines (each with the exported IR path, batch, precision and the esm
-plain / CUDA-graph timings). For each network: tools/torch_net.py builds the module (same batch,
+plain / CUDA-graph timings). For each network: tools/gpu-check/torch_net.py builds the module (same batch,
 same precision, and the record's layout: NCHW, or torch.channels_last for esm's `--layout nhwc`);
 torch.backends.cudnn.benchmark = True (PyTorch's counterpart of esm's
 `find`); TF32 is off for fp32 because esm's fp32 is true fp32 (FMA math). Then, as esm-gpu-bench

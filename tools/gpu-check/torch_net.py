@@ -12,7 +12,7 @@ downsampling shortcuts of OFA-ResNet50) become AvgPool2d(ceil_mode=True, count_i
 when that reproduces the IR's output size, which the builder checks; anything it cannot express
 exactly raises ValueError.
 
-Usage as a script: python3 tools/torch_net.py NET.json [--device cpu|cuda] [--fp16]
+Usage as a script: python3 tools/gpu-check/torch_net.py NET.json [--device cpu|cuda] [--fp16]
 builds the module, runs one forward pass and checks the output shape.
 """
 
