@@ -2,10 +2,10 @@
 # Scale of the distributed run beyond one node's worth of ranks, by oversubscription: esm profile
 # with the synthetic backend (jobs/scale-synthetic.ini: 20,000 ofa-mbv3 archs, 6 passes of 1 ms
 # "device time" each) on 8, 32, 64, 128 and 256 ranks sharing this machine's cores. Per rank count:
-# every arch exactly once (tests/dist/scale_check.py), wall time against the ideal (device time /
+# every arch exactly once (tests/profile/scale_check.py), wall time against the ideal (device time /
 # ranks), rank 0's plan and broadcast time, each collective write + flush, file size and peak
 # memory per rank (esm profile --timings), and the load average. At 128 ranks also a kill -9 of a
-# random rank mid-run and a --resume that must lose nothing. Not a ctest (tests/dist/scale.sh is).
+# random rank mid-run and a --resume that must lose nothing. Not a ctest (tests/profile/scale.sh is).
 #   bench/scale.sh [RANKS...]        (default: 8 32 64 128 256; ESM_SCALE_ARCHS to change 20000)
 #   bench/scale.sh kill              (only the kill -9 + resume at 128 ranks)
 set -uo pipefail
@@ -18,7 +18,7 @@ counts=("$@")
 kill_only=0
 [[ ${counts[0]} == kill ]] && kill_only=1 counts=(128)
 job="$ESM_ROOT/jobs/scale-synthetic.ini"
-check=$ESM_ROOT/tests/dist/scale_check.py
+check=$ESM_ROOT/tests/profile/scale_check.py
 h5dump=$(command -v h5dump || command -v h5dump.openmpi)
 # Shared memory and loopback only, no single-copy (CMA) transfers: what 256 ranks on one VM need.
 export OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none

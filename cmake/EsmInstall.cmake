@@ -9,11 +9,13 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set_target_properties(esm_core PROPERTIES EXPORT_NAME core)
-set_target_properties(esm_dist PROPERTIES EXPORT_NAME dist)
+set_target_properties(esm_cluster PROPERTIES EXPORT_NAME cluster)
+set_target_properties(esm_dataset PROPERTIES EXPORT_NAME dataset)
+set_target_properties(esm_profile PROPERTIES EXPORT_NAME profile)
 set_target_properties(esm_train PROPERTIES EXPORT_NAME train)
 set_target_properties(esm_warnings PROPERTIES EXPORT_NAME warnings)
 
-install(TARGETS esm_core esm_dist esm_train esm_warnings EXPORT esmTargets
+install(TARGETS esm_core esm_cluster esm_dataset esm_profile esm_train esm_warnings EXPORT esmTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS esm RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

@@ -26,6 +26,7 @@
 #include "esm/backend/reference.hpp"
 #include "esm/common/error.hpp"
 #include "esm/dataset/dataset.hpp"
+#include "esm/dataset/fields.hpp"
 #include "esm/measure/policy.hpp"
 #include "esm/measure/runner.hpp"
 #include "esm/predictor.hpp"
@@ -174,24 +175,10 @@ nb::dict provenance_dict(const esm::dataset::contents& c) {
   d["esm_git_commit"] = c.esm_git_commit;
   d["hdf5_version"] = c.hdf5_version;
   d["units"] = c.units;
-  d["start_time"] = p.start_time;
   d["end_time"] = c.end_time;
   d["active_run"] = c.active_run;
-  d["command_line"] = p.command_line;
-  d["config_text"] = p.config_text;
-  d["config_hash"] = p.config_hash;
-  d["space"] = p.space;
-  d["variant"] = p.variant;
-  d["gene_names"] = p.gene_names;
-  d["backend"] = p.backend;
-  d["backend_version"] = p.backend_version;
-  d["precision"] = p.precision;
-  d["batch_size"] = p.batch_size;
-  d["sample_seed"] = p.sample_seed;
-  d["weights_seed"] = p.weights_seed;
-  d["measure_policy"] = p.measure_policy;
-  d["mpi_library_version"] = p.mpi_library_version;
-  d["max_samples"] = p.max_samples;
+  const auto field = [&d](const esm::dataset::attribute_field& f, const auto& value) { d[std::string(f.name).c_str()] = value; };
+  esm::dataset::for_each_field(p, field);
   d["slurm_job_id"] = c.slurm_job_id;
   d["slurm_array_job_id"] = c.slurm_array_job_id;
   d["slurm_array_task_id"] = c.slurm_array_task_id;
@@ -199,17 +186,11 @@ nb::dict provenance_dict(const esm::dataset::contents& c) {
   for (const auto& r : c.runs) {
     nb::dict run;
     run["index"] = r.index;
-    run["command_line"] = r.info.command_line;
-    run["host"] = r.info.host;
-    run["pid"] = r.info.pid;
-    run["world_size"] = r.info.world_size;
-    run["partition"] = r.info.partition;
-    run["start_time"] = r.info.start_time;
-    run["slurm_job_id"] = r.info.slurm_job_id;
-    run["outcome"] = r.end.outcome;
-    run["end_time"] = r.end.end_time;
-    run["rows_done"] = r.end.rows_done;
-    run["hdf5_seconds"] = r.end.hdf5_seconds;
+    const auto run_field = [&run](const esm::dataset::attribute_field& f, const auto& value) {
+      run[std::string(f.name).c_str()] = value;
+    };
+    esm::dataset::for_each_field(r.info, run_field);
+    esm::dataset::for_each_field(r.end, run_field);
     runs.append(run);
   }
   d["runs"] = runs;
@@ -228,41 +209,35 @@ nb::dict read_dataset(const std::string& path) {
   const auto& a = c.archs;
   const auto& r = c.results;
   nb::dict cols;
-  std::vector<std::string> text, status, error_code, error_message;
+  std::vector<std::string> text;
   for (const auto& e : a) text.push_back(e.text);
-  for (const auto& row : r) {
-    status.emplace_back(esm::dataset::to_string(static_cast<esm::dataset::row_status>(row.status)));
-    error_code.emplace_back(esm::dataset::to_string(static_cast<esm::dataset::error_code>(row.error_code)));
-    error_message.push_back(esm::dataset::get_text(row.error_message));
-  }
   cols["arch"] = text;
   cols["id"] = column(a, &arch_entry::id);
   cols["depth"] = column(a, &arch_entry::depth);
   cols["resolution"] = column(a, &arch_entry::resolution);
   cols["macs"] = column(a, &arch_entry::macs);
   cols["params"] = column(a, &arch_entry::params);
-  cols["status"] = status;
-  cols["trimmed_mean_ms"] = column(r, &result_row::trimmed_mean_ms);
-  cols["normalised"] = column(r, &result_row::normalised);
-  cols["eager_ms"] = column(r, &result_row::eager_ms);
-  cols["graph_ms"] = column(r, &result_row::graph_ms);
-  cols["reference_ms"] = column(r, &result_row::reference_ms);
-  cols["median_ms"] = column(r, &result_row::median_ms);
-  cols["mean_ms"] = column(r, &result_row::mean_ms);
-  cols["std_ms"] = column(r, &result_row::std_ms);
-  cols["min_ms"] = column(r, &result_row::min_ms);
-  cols["max_ms"] = column(r, &result_row::max_ms);
-  cols["p10_ms"] = column(r, &result_row::p10_ms);
-  cols["p90_ms"] = column(r, &result_row::p90_ms);
-  cols["n"] = column(r, &result_row::n);
-  cols["remeasures"] = column(r, &result_row::remeasures);
-  cols["run"] = column(r, &result_row::run);
-  cols["rank"] = column(r, &result_row::rank);
-  cols["device"] = column(r, &result_row::device);
-  cols["start_unix_s"] = column(r, &result_row::start_unix_s);
-  cols["end_unix_s"] = column(r, &result_row::end_unix_s);
-  cols["error_code"] = error_code;
-  cols["error_message"] = error_message;
+  // /results: every column of the schema's declaration; enumerations by name, texts as str.
+  esm::dataset::for_each_column(esm::dataset::row_tag<result_row>{}, [&](const esm::dataset::column& col, auto member) {
+    using value = std::remove_cvref_t<decltype(std::declval<result_row>().*member)>;
+    const std::string name(col.name);
+    if (name == "arch_id") return;  // = id, checked by the reader
+    if constexpr (std::is_array_v<value>) {
+      std::vector<std::string> texts;
+      for (const auto& row : r) texts.push_back(esm::dataset::get_text(row.*member));
+      cols[name.c_str()] = texts;
+    } else {
+      if constexpr (std::is_same_v<value, std::int32_t>) {
+        if (col.values != esm::dataset::column_enum::none) {
+          std::vector<std::string> names;
+          for (const auto& row : r) names.push_back(esm::dataset::column_enum_name(col.values, row.*member));
+          cols[name.c_str()] = names;
+          return;
+        }
+      }
+      cols[name.c_str()] = column(r, member);
+    }
+  });
   // Genes: one column per gene, as the provenance's gene_names say.
   const std::size_t genes = c.prov.gene_names.size();
   std::vector<std::int32_t> gene_matrix;

@@ -29,7 +29,7 @@ std::unordered_map<std::uint64_t, double> labels_by_id(const dataset::contents& 
   const auto values = train::label_values(c, label);
   std::unordered_map<std::uint64_t, double> out;
   for (std::size_t i = 0; i < c.results.size() && i < c.archs.size(); ++i) {
-    if (c.results[i].status != static_cast<std::int32_t>(dataset::row_status::done)) continue;
+    if (status_of(c.results[i]) != dataset::row_status::done) continue;
     if (std::isfinite(values[i]) && values[i] > 0) out.emplace(c.archs[i].id, values[i]);
   }
   return out;

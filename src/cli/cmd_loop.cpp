@@ -5,9 +5,9 @@
 #include "cli/commands.hpp"
 #include "esm/backend/backend.hpp"
 #include "esm/common/error.hpp"
-#include "esm/dist/job_config.hpp"
-#include "esm/dist/mpi.hpp"
-#include "esm/dist/profile.hpp"
+#include "esm/profile/job_config.hpp"
+#include "esm/cluster/mpi.hpp"
+#include "esm/profile/profile.hpp"
 #include "esm/loop/closed_loop.hpp"
 
 namespace po = boost::program_options;
@@ -30,7 +30,7 @@ int loop(const args& a) {
       ("resume", "continue an interrupted loop: measure its pending rows, then go on from its last iteration")
       ("allow-synthetic", "let the loop train on the synthetic backend's computed latencies (scale tests only)");
   po::options_description ini_keys;
-  ini_keys.add(dist::job_options()).add(loop::loop_options());
+  ini_keys.add(profile::job_options()).add(loop::loop_options());
   po::options_description all;
   all.add(command).add(ini_keys);
 
@@ -42,19 +42,19 @@ int loop(const args& a) {
     }
   }
 
-  dist::environment mpi;
-  const auto world = dist::communicator::world();
-  dist::install_stop_handlers();
+  cluster::environment mpi;
+  const auto world = cluster::communicator::world();
+  profile::install_stop_handlers();
   try {
     loop::loop_request request;
-    dist::all_or_none(world, [&] {
+    cluster::all_or_none(world, [&] {
       auto parsed = parse_job_args("loop", a, all, ini_keys, usage_line);
       config = parsed.config;
       request.loop = loop::resolve_loop(parsed.vm);
       // The plan [sample] describes is the loop's initial sample.
       parsed.vm.erase("sample.count");
       parsed.vm.emplace("sample.count", po::variable_value(std::to_string(request.loop.policy.initial), false));
-      request.job = dist::resolve_job(parsed.vm);
+      request.job = profile::resolve_job(parsed.vm);
       if (backend::make_backend(request.job.backend)->synthetic() && parsed.vm.count("allow-synthetic") == 0) {
         throw usage_error("backend.name: '" + request.job.backend +
                           "' computes latencies instead of measuring them, and the loop trains on them; "
@@ -65,10 +65,10 @@ int loop(const args& a) {
     });
     check_same_job(world, request.job.text + request.loop.text, config);
     return loop::run_loop(world, request);
-  } catch (const dist::collective_error& e) {
-    return dist::report(world, e);
+  } catch (const cluster::collective_error& e) {
+    return cluster::report(world, e);
   } catch (const std::exception& e) {
-    dist::abort_all(world, e.what());  // one rank alone: the others cannot be told otherwise
+    cluster::abort_all(world, e.what());  // one rank alone: the others cannot be told otherwise
   }
 }
 

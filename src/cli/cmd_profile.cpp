@@ -3,9 +3,9 @@
 
 #include "cli/commands.hpp"
 #include "esm/common/error.hpp"
-#include "esm/dist/job_config.hpp"
-#include "esm/dist/mpi.hpp"
-#include "esm/dist/profile.hpp"
+#include "esm/profile/job_config.hpp"
+#include "esm/cluster/mpi.hpp"
+#include "esm/profile/profile.hpp"
 
 namespace po = boost::program_options;
 
@@ -28,7 +28,7 @@ int profile(const args& a) {
       ("resume", "continue an existing dataset: measure the rows not done yet")
       ("timings", "after the run, print rank 0's plan and broadcast times, each collective write + flush "
                   "(slowest rank) and every rank's peak memory");
-  const auto job = dist::job_options();
+  const auto job = profile::job_options();
   po::options_description all;
   all.add(command).add(job);
 
@@ -39,25 +39,25 @@ int profile(const args& a) {
     }
   }
 
-  dist::environment mpi;
-  const auto world = dist::communicator::world();
-  dist::install_stop_handlers();
+  cluster::environment mpi;
+  const auto world = cluster::communicator::world();
+  profile::install_stop_handlers();
   try {
-    dist::profile_request request;
-    dist::all_or_none(world, [&] {
+    profile::profile_request request;
+    cluster::all_or_none(world, [&] {
       const auto parsed = parse_job_args("profile", a, all, job, usage_line);
       config = parsed.config;
-      request.job = dist::resolve_job(parsed.vm);
+      request.job = profile::resolve_job(parsed.vm);
       request.resume = parsed.resume;
       request.command_line = parsed.command_line;
       request.timings = parsed.vm.count("timings") > 0;
     });
     check_same_job(world, request.job.text, config);
-    return dist::run_profile(world, request);
-  } catch (const dist::collective_error& e) {
-    return dist::report(world, e);
+    return profile::run_profile(world, request);
+  } catch (const cluster::collective_error& e) {
+    return cluster::report(world, e);
   } catch (const std::exception& e) {
-    dist::abort_all(world, e.what());  // one rank alone: the others cannot be told otherwise
+    cluster::abort_all(world, e.what());  // one rank alone: the others cannot be told otherwise
   }
 }
 

@@ -11,13 +11,15 @@
 #include "cli/commands.hpp"
 #include "esm/common/error.hpp"
 #include "esm/dataset/dataset.hpp"
-#include "esm/dist/mpi.hpp"
+#include "esm/cluster/mpi.hpp"
 #include "esm/features/encoding.hpp"
+#include "esm/surrogate/regressor.hpp"
 #include "esm/train/cross_validation.hpp"
 #include "esm/train/domain.hpp"
 #include "esm/train/group_effects.hpp"
 #include "esm/train/intervals.hpp"
 #include "esm/train/model_file.hpp"
+#include "esm/train/pipeline.hpp"
 #include "esm/train/training_data.hpp"
 
 namespace po = boost::program_options;
@@ -27,7 +29,7 @@ namespace esm::cli {
 namespace {
 
 constexpr const char* usage_line =
-    "mpirun -n RANKS esm train --dataset DATASET.h5 --out MODEL.h5 [--encoding fcc] [--kinds ridge,mlp,xgboost,hybrid] "
+    "mpirun -n RANKS esm train --dataset DATASET.h5 --out MODEL.h5 [--encoding fcc] [--kinds KIND,...] "
     "[--folds 5] [--members 5] [--seed 0] [--label auto|trimmed|normalised|interleaved|graph|eager] [--allow-synthetic]";
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -166,7 +168,8 @@ int train(const args& a) {
       ("dataset", po::value(&dataset_path)->required(), "latency dataset (esm profile)")
       ("out", po::value(&out)->required(), "model file to write (HDF5); the CV table goes beside it as .cv.csv")
       ("encoding", po::value(&encoding)->default_value("fcc"), "onehot | stats | fc | fcc | lut, optionally +extras")
-      ("kinds", po::value(&kinds)->default_value("ridge,mlp,xgboost,hybrid"), "model kinds, comma-separated")
+      ("kinds", po::value(&kinds)->default_value(surrogate::kind_names(surrogate::kind_set::defaults, ",")),
+       ("model kinds, comma-separated: " + surrogate::kind_names()).c_str())
       ("folds", po::value(&folds)->default_value(5), "cross-validation folds (stratified by depth bin)")
       ("members", po::value(&members)->default_value(5), "ensemble members per kind")
       ("seed", po::value(&seed)->default_value(0), "seed of folds and fits (same seed: same numbers on any rank count)")
@@ -187,62 +190,52 @@ int train(const args& a) {
       return parse(a, opts, vm, usage_line) ? 0 : 0;
     }
   }
-  dist::environment mpi;
-  const auto world = dist::communicator::world();
+  cluster::environment mpi;
+  const auto world = cluster::communicator::world();
   try {
-    train::training_data data;
-    train::cv_options cv;
-    features::encoding_spec spec;
+    train::training_request req;
     std::unique_ptr<features::lut_table> lut;
-    features::feature_matrix x;
-    dist::all_or_none(world, [&] {
+    cluster::all_or_none(world, [&] {
       po::variables_map vm;
       (void)parse(a, opts, vm, usage_line);
       if (folds < 2 || members < 1 || seed < 0) throw usage_error("--folds >= 2, --members >= 1 and --seed >= 0 required");
-      cv.kinds = split_list(kinds);
-      cv.folds = static_cast<std::size_t>(folds);
-      cv.members = static_cast<std::size_t>(members);
-      cv.seed = static_cast<std::uint64_t>(seed);
-      cv.validate();
+      req.cv.kinds = split_list(kinds);
+      req.cv.folds = static_cast<std::size_t>(folds);
+      req.cv.members = static_cast<std::size_t>(members);
+      req.cv.seed = static_cast<std::uint64_t>(seed);
+      req.cv.validate();
       if (blend != "stacked" && blend != "equal") throw usage_error("unknown --blend '" + blend + "' (stacked, equal)");
       if (group_effects != "auto" && group_effects != "off") {
         throw usage_error("unknown --group-effects '" + group_effects + "' (auto, off)");
       }
-      spec = features::encoding_spec::parse(encoding);
-      // A bad --label is refused before reading; the interleaved label reads the raw samples too.
-      const bool with_samples = label != "auto" && train::needs_samples(train::parse_label(label));
-      if (spec.kind == features::encoding_kind::lut) {
+      req.encoding = features::encoding_spec::parse(encoding);
+      (void)train::parse_label(label == "auto" ? "trimmed" : label);  // a bad --label is refused before reading
+      if (req.encoding.kind == features::encoding_kind::lut) {
         if (lut_dir.empty()) throw usage_error("--encoding lut needs --lut DIR");
         lut = std::make_unique<features::lut_table>(features::lut_table::load_ofa_yaml_dir(lut_dir));
       }
-      const auto contents = dataset::read(dataset_path, with_samples);
-      if (contents.prov.synthetic && !allow_synthetic) {
-        throw usage_error("'" + dataset_path + "' is synthetic (backend " + contents.prov.backend +
-                          ": latencies computed from MACs, not measured); pass --allow-synthetic to train on it anyway");
-      }
-      data = train::load_training_data(contents, train::resolve_label(label, contents));
-      if (data.y.size() < cv.folds) {
-        throw usage_error("dataset has " + std::to_string(data.y.size()) + " usable rows, fewer than --folds " +
-                          std::to_string(cv.folds));
-      }
-      if (group_effects == "auto") cv.label_groups = train::measuring_groups(contents, data.dataset_rows);
-      const features::encoder enc(space::find_space(data.space), spec, lut.get());
-      x = enc.encode(data.archs);
-      if (world.rank() == 0) {
-        std::ofstream probe(out + ".probe");
-        if (!probe) throw usage_error("cannot write '" + out + "': directory missing or not writable");
-        probe.close();
-        std::filesystem::remove(out + ".probe");
-      }
     });
-    const surrogate::matrix_view view(x.rows, x.cols, x.data);
-    const auto report = train::cross_validate(world, view, data.y, data.bins, cv);
-    train::group_effect_estimate effects;
-    auto final_model = train::fit_final(world, view, data.y, cv, blend == "stacked" ? report.stack_weights : std::vector<double>{},
-                                        &effects);
+    req.dataset_path = dataset_path;
+    req.label = label;
+    req.lut = lut.get();
+    req.group_effects = group_effects == "auto";
+    req.allow_synthetic = allow_synthetic;
+    req.final_model = blend == "stacked" ? train::final_fit::stacked : train::final_fit::equal;
+    req.before_fitting = [&] {
+      if (world.rank() != 0) return;
+      std::ofstream probe(out + ".probe");
+      if (!probe) throw usage_error("cannot write '" + out + "': directory missing or not writable");
+      probe.close();
+      std::filesystem::remove(out + ".probe");
+    };
+    const auto result = train::run_training(world, req);
+    const auto& data = result.data;
+    const auto& cv = result.cv;
+    const auto& report = result.report;
+    const auto& spec = req.encoding;
     std::string summary;
     // Collective, so that a failed write (disk full) ends every rank with rank 0's one line.
-    dist::all_or_none(world, [&] {
+    cluster::all_or_none(world, [&] {
       if (world.rank() != 0) return;
       train::model_file m;
       m.info.space = data.space;
@@ -259,23 +252,23 @@ int train(const args& a) {
       m.info.members = members;
       m.info.seed = cv.seed;
       m.info.kinds = cv.kinds;
-      if (train::has_groups(cv.label_groups)) m.info.label_correction = correction_text(effects);
+      if (train::has_groups(cv.label_groups)) m.info.label_correction = correction_text(result.effects);
       m.info.domain = train::domain_of(space::find_space(data.space), data.archs);
       const auto& oof = final_cv_model(report, blend);
       m.info.intervals = train::fit_intervals(oof.predictions, data.y, data.bins, train::interval_level);
-      m.state = final_model.save();
+      m.state = result.model->save();
       m.cv = cv_rows(report, data.bins);
       staged_output csv(csv_path(out), train::cv_csv(m.cv));  // both files, or neither, are replaced
       train::write_model_file(out, m);
       csv.commit();
-      summary = table(report, data, spec.text()) + group_line(cv, report, effects) + "model: " + out + "  (CV table: " + csv_path(out) + ")\n";
+      summary = table(report, data, spec.text()) + group_line(cv, report, result.effects) + "model: " + out + "  (CV table: " + csv_path(out) + ")\n";
     });
     std::cout << summary;
     return exit_code::ok;
-  } catch (const dist::collective_error& e) {
-    return dist::report(world, e);
+  } catch (const cluster::collective_error& e) {
+    return cluster::report(world, e);
   } catch (const std::exception& e) {
-    dist::abort_all(world, e.what());
+    cluster::abort_all(world, e.what());
   }
 }
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-namespace esm::dist {
+namespace esm::cluster {
 class communicator;
-}  // namespace esm::dist
+}  // namespace esm::cluster
 
 namespace esm::cli {
 
@@ -51,7 +51,7 @@ struct job_args {
                                       const std::string& usage_line);
 
 /// Collective: throws usage_error (on every rank) unless every rank resolved rank 0's job text.
-void check_same_job(const dist::communicator& world, const std::string& resolved_text, const std::string& config);
+void check_same_job(const cluster::communicator& world, const std::string& resolved_text, const std::string& config);
 
 /// Writes `text` to `path` atomically (temp file + rename), or to stdout when path is empty.
 /// A failing write leaves any existing file untouched; throws file_error naming the path.

@@ -3,8 +3,8 @@
 
 #include "cli/commands.hpp"
 #include "esm/common/error.hpp"
-#include "esm/dist/job_config.hpp"
-#include "esm/dist/mpi.hpp"
+#include "esm/profile/job_config.hpp"
+#include "esm/cluster/mpi.hpp"
 
 namespace po = boost::program_options;
 
@@ -33,18 +33,18 @@ job_args parse_job_args(const std::string& command, const args& a, const po::opt
   }
   if (out.vm.count("config")) out.config = out.vm["config"].as<std::string>();
   if (out.config.empty()) throw usage_error("--config FILE is required (" + usage_line + ")");
-  dist::store_ini(out.config, ini_keys, out.vm);
+  profile::store_ini(out.config, ini_keys, out.vm);
   out.resume = out.vm.count("resume") > 0;
   out.command_line = "esm " + command;
   for (const auto& arg : a) out.command_line += " " + arg;
   return out;
 }
 
-void check_same_job(const dist::communicator& world, const std::string& resolved_text, const std::string& config) {
+void check_same_job(const cluster::communicator& world, const std::string& resolved_text, const std::string& config) {
   // Every rank read its own copy of the file: make sure they read the same job.
   std::string resolved = resolved_text;
-  dist::broadcast(world, resolved);
-  dist::all_or_none(world, [&] {
+  cluster::broadcast(world, resolved);
+  cluster::all_or_none(world, [&] {
     if (resolved != resolved_text) {
       throw usage_error("rank " + std::to_string(world.rank()) + " read another job configuration than rank 0 "
                         "(is '" + config + "' the same file on every node?)");

@@ -14,6 +14,7 @@
 #include <limits>
 #include <numeric>
 
+#include "dataset/attributes.hpp"
 #include "dataset/parallel_io.hpp"
 #include "dataset/types.hpp"
 #include "esm/dataset/hdf5.hpp"
@@ -157,15 +158,11 @@ void write_slurm_ids(hid_t obj, const run_info& info) {
 }
 
 void write_run_attributes(hid_t group, const run_info& info) {
-  h5::write_attribute(group, "command_line", info.command_line);
-  h5::write_attribute(group, "host", info.host);
-  h5::write_attribute(group, "pid", info.pid);
-  h5::write_attribute(group, "world_size", info.world_size);
-  h5::write_attribute(group, "partition", info.partition);
-  h5::write_attribute(group, "start_time", info.start_time);
-  h5::write_attribute(group, "end_time", std::string_view{});
-  h5::write_attribute(group, "outcome", std::string_view{"running"});
-  write_slurm_ids(group, info);
+  attributes::write(group, info);
+  run_end running;  // until writer::close writes how the run ended
+  running.outcome = "running";
+  h5::write_attribute(group, "end_time", std::string_view{running.end_time});
+  h5::write_attribute(group, "outcome", std::string_view{running.outcome});
 }
 
 }  // namespace
@@ -185,26 +182,11 @@ std::vector<char> new_file_image(const provenance& prov, const run_info& first_r
   h5::write_attribute(root, "units", std::string_view{"milliseconds"});
   h5::write_attribute(root, "esm_version", version_string());
   h5::write_attribute(root, "esm_git_commit", git_commit());
-  h5::write_attribute(root, "command_line", first_run.command_line);
-  h5::write_attribute(root, "config", prov.config_text);
-  h5::write_attribute(root, "config_hash", prov.config_hash);
-  h5::write_attribute(root, "space", prov.space);
-  h5::write_attribute(root, "variant", prov.variant);
-  h5::write_attribute(root, "backend", prov.backend);
-  h5::write_attribute(root, "precision", prov.precision);
-  h5::write_attribute(root, "batch_size", prov.batch_size);
-  h5::write_attribute(root, "sample_seed", prov.sample_seed);
-  h5::write_attribute(root, "weights_seed", prov.weights_seed);
-  h5::write_attribute(root, "measure_policy", prov.measure_policy);
-  h5::write_attribute(root, "mpi_library_version", prov.mpi_library_version);
   h5::write_attribute(root, "hdf5_version", hdf5_version());
-  h5::write_attribute(root, "backend_version", prov.backend_version);
-  if (prov.synthetic) h5::write_attribute(root, "synthetic", std::int64_t{1});  // additive: no schema change
+  attributes::write(root, prov);  // synthetic only when set: additive, no schema change
   write_slurm_ids(root, first_run);
-  h5::write_attribute(root, "start_time", prov.start_time);
   h5::write_attribute(root, "end_time", std::string_view{});
   h5::write_attribute(root, "arch_count", static_cast<std::uint64_t>(plan.size()));
-  h5::write_attribute(root, "max_samples", prov.max_samples);
 
   const hid_t dxpl = H5P_DEFAULT;
   const hsize_t n = plan.size();
@@ -459,10 +441,7 @@ void writer::close(const run_end& end) {
   {
     stopwatch sw(m.stats.seconds);
     const hid_t root = m.file.get();
-    h5::write_attribute(m.run_group.get(), "end_time", end.end_time);
-    h5::write_attribute(m.run_group.get(), "outcome", end.outcome);
-    h5::write_attribute(m.run_group.get(), "rows_done", end.rows_done);
-    h5::write_attribute(m.run_group.get(), "hdf5_seconds", end.hdf5_seconds);
+    attributes::write(m.run_group.get(), end);
     h5::write_attribute(root, "end_time", end.end_time);
     h5::delete_attribute(root, names::active_run);
     ESM_H5(H5Fflush(root, H5F_SCOPE_GLOBAL));

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "dataset/attributes.hpp"
 #include "dataset/types.hpp"
 #include "esm/dataset/dataset.hpp"
 #include "esm/dataset/hdf5.hpp"
@@ -49,17 +50,8 @@ run_record read_run(hid_t runs, int index) {
   h5::group g(ESM_H5(H5Gopen2(runs, std::to_string(index).c_str(), H5P_DEFAULT)));
   run_record r;
   r.index = index;
-  r.info.command_line = h5::read_string_attribute(g.get(), "command_line");
-  r.info.host = h5::read_string_attribute(g.get(), "host");
-  r.info.pid = h5::read_int_attribute(g.get(), "pid");
-  r.info.world_size = h5::read_int_attribute(g.get(), "world_size");
-  r.info.partition = h5::read_string_attribute(g.get(), "partition");
-  r.info.start_time = h5::read_string_attribute(g.get(), "start_time");
-  read_slurm_ids(g.get(), r.info.slurm_job_id, r.info.slurm_array_job_id, r.info.slurm_array_task_id);
-  r.end.end_time = h5::read_string_attribute(g.get(), "end_time");
-  r.end.outcome = h5::read_string_attribute(g.get(), "outcome");
-  if (h5::has_attribute(g.get(), "rows_done")) r.end.rows_done = h5::read_uint_attribute(g.get(), "rows_done");
-  if (h5::has_attribute(g.get(), "hdf5_seconds")) r.end.hdf5_seconds = h5::read_double_attribute(g.get(), "hdf5_seconds");
+  attributes::read(g.get(), r.info);
+  attributes::read(g.get(), r.end);
   return r;
 }
 
@@ -86,22 +78,7 @@ contents read_contents(const std::string& path, bool with_samples) {
   read_slurm_ids(root, c.slurm_job_id, c.slurm_array_job_id, c.slurm_array_task_id);
 
   auto& p = c.prov;
-  p.command_line = h5::read_string_attribute(root, "command_line");
-  p.config_text = h5::read_string_attribute(root, "config");
-  p.config_hash = h5::read_string_attribute(root, "config_hash");
-  p.space = h5::read_string_attribute(root, "space");
-  p.variant = h5::read_string_attribute(root, "variant");
-  p.backend = h5::read_string_attribute(root, "backend");
-  p.precision = h5::read_string_attribute(root, "precision");
-  p.batch_size = h5::read_int_attribute(root, "batch_size");
-  p.sample_seed = h5::read_uint_attribute(root, "sample_seed");
-  p.weights_seed = h5::read_uint_attribute(root, "weights_seed");
-  p.measure_policy = h5::read_string_attribute(root, "measure_policy");
-  p.mpi_library_version = h5::read_string_attribute(root, "mpi_library_version");
-  p.backend_version = h5::read_string_attribute(root, "backend_version");
-  p.synthetic = h5::has_attribute(root, "synthetic") && h5::read_int_attribute(root, "synthetic") != 0;
-  p.max_samples = h5::read_int_attribute(root, "max_samples");
-  p.start_time = h5::read_string_attribute(root, "start_time");
+  attributes::read(root, p);
 
   {
     h5::group archs(ESM_H5(H5Gopen2(root, names::archs, H5P_DEFAULT)));

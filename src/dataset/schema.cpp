@@ -31,7 +31,7 @@ result_row pending_row() {
   result_row r{};
   r.trimmed_mean_ms = r.median_ms = r.mean_ms = r.std_ms = r.min_ms = r.max_ms = r.p10_ms = r.p90_ms = nan;
   r.reference_ms = r.normalised = r.start_unix_s = r.end_unix_s = r.eager_ms = r.graph_ms = nan;
-  r.status = static_cast<std::int32_t>(row_status::pending);
+  set_status(r, row_status::pending);
   r.run = r.rank = r.device = -1;
   r.error_code = static_cast<std::int32_t>(error_code::none);
   return r;

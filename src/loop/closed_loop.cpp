@@ -17,12 +17,13 @@
 #include "esm/common/error.hpp"
 #include "esm/dataset/dataset.hpp"
 #include "esm/dataset/run_lock.hpp"
-#include "esm/dist/profile.hpp"
+#include "esm/profile/profile.hpp"
 #include "esm/features/encoding.hpp"
 #include "esm/space/sampler.hpp"
 #include "esm/surrogate/regressor.hpp"
 #include "esm/train/cross_validation.hpp"
 #include "esm/train/group_effects.hpp"
+#include "esm/train/pipeline.hpp"
 #include "esm/train/training_data.hpp"
 
 namespace po = boost::program_options;
@@ -140,7 +141,7 @@ verdict judge(const std::vector<int>& bins, const train::cv_model_result& model,
 }
 
 /// Rank 0: the texts of the next batch, none of them in `measured`.
-std::vector<std::string> draw_batch(const space::search_space& sp, const dist::job_config& job, const loop_config& cfg,
+std::vector<std::string> draw_batch(const space::search_space& sp, const profile::job_config& job, const loop_config& cfg,
                                     const decision& next, std::size_t iteration,
                                     const std::unordered_set<std::uint64_t>& measured,
                                     const surrogate::ensemble_regressor* model) {
@@ -201,7 +202,7 @@ loop_state inspect(const loop_request& req) {
                       ": --resume grows only version " + std::to_string(dataset::schema_version) +
                       " files; run the loop into a new output");
   }
-  for (const auto& r : c.results) s.pending = s.pending || r.status != static_cast<std::int32_t>(dataset::row_status::done);
+  for (const auto& r : c.results) s.pending = s.pending || status_of(r) != dataset::row_status::done;
   const auto t = dataset::read_loop(path);
   if (!t.rows.empty() && t.config != req.loop.text) {
     throw usage_error("'" + path + "' was grown by a loop with other [loop] settings:\n" + t.config);
@@ -219,16 +220,16 @@ loop_state inspect(const loop_request& req) {
 /// `room`: bytes the writes may add to the file; a disk that cannot take them is refused (exit 2)
 /// before any rank writes (parallel HDF5 cannot agree on a write that fails on one rank only).
 template <class Step>
-void under_lock(const dist::communicator& world, const std::string& path, std::uint64_t room, Step&& step) {
+void under_lock(const cluster::communicator& world, const std::string& path, std::uint64_t room, Step&& step) {
   std::optional<dataset::run_lock> lock;
-  dist::all_or_none(world, [&] {
+  cluster::all_or_none(world, [&] {
     if (world.rank() == 0) {
       lock.emplace(dataset::run_lock::acquire(
           path, {dataset::host_name(), static_cast<long>(::getpid()), dataset::iso_utc_now(), ""}));
       dataset::check_room(path, room);
     }
   });
-  dist::all_or_none(world, step);
+  cluster::all_or_none(world, step);
   if (lock) lock->release();
 }
 
@@ -306,8 +307,8 @@ loop_config resolve_loop(const po::variables_map& vm) {
   return c;
 }
 
-int run_loop(const dist::communicator& world, const loop_request& req) {
-  const dist::job_config& job = req.job;
+int run_loop(const cluster::communicator& world, const loop_request& req) {
+  const profile::job_config& job = req.job;
   const loop_config& cfg = req.loop;
   const bool root = world.rank() == 0;
   const auto& sp = space::find_space(job.space);
@@ -319,12 +320,12 @@ int run_loop(const dist::communicator& world, const loop_request& req) {
   cv.seed = cfg.seed;
 
   loop_state state;
-  dist::all_or_none(world, [&] {
+  cluster::all_or_none(world, [&] {
     if (root) state = inspect(req);
   });
   {
     std::int64_t flags[3] = {state.pending, static_cast<std::int64_t>(state.iteration), state.stopped};
-    const auto all = dist::sum(world, {root ? flags[0] : 0, root ? flags[1] : 0, root ? flags[2] : 0});
+    const auto all = cluster::sum(world, {root ? flags[0] : 0, root ? flags[1] : 0, root ? flags[2] : 0});
     state.pending = all[0] != 0;
     state.iteration = static_cast<std::size_t>(all[1]);
     state.stopped = all[2] != 0;
@@ -345,56 +346,52 @@ int run_loop(const dist::communicator& world, const loop_request& req) {
 
   // Rank 0's plan: the dataset's rows, or the initial sample (exactly `esm sample` of [sample]).
   std::vector<dataset::arch_entry> plan;
-  dist::all_or_none(world, [&] {
+  cluster::all_or_none(world, [&] {
     if (!root) return;
     if (state.exists) {
       plan = dataset::read(job.output).archs;
     } else {
-      for (const auto& a : space::sample_archs(sp, job.sample_request())) plan.push_back(dist::plan_entry(sp, a));
+      for (const auto& a : space::sample_archs(sp, job.sample_request())) plan.push_back(profile::plan_entry(sp, a));
     }
   });
 
   for (std::size_t iteration = state.iteration;; ++iteration) {
     if (state.pending) {
-      dist::profile_request measure{job, true, req.command_line, {}};
+      profile::profile_request measure{job, true, req.command_line, {}};
       if (root) measure.plan = plan;
-      const int code = dist::run_profile(world, measure);
+      const int code = profile::run_profile(world, measure);
       if (code != exit_code::ok) return code;
     }
-    if (dist::any(world, dist::stop_signalled())) return exit_code::interrupted;
+    if (cluster::any(world, profile::stop_signalled())) return exit_code::interrupted;
 
-    // Train and cross-validate on every usable row (every rank reads the file, as `esm train`).
-    train::training_data data;
-    features::feature_matrix x;
-    std::size_t samples = 0;
-    dist::all_or_none(world, [&] {
-      const auto contents = dataset::read(job.output);
-      samples = contents.archs.size();
-      data = train::load_training_data(contents, train::default_label(contents));
-      // As esm train does by default: fits use labels corrected for measuring-group effects.
-      cv.label_groups = train::measuring_groups(contents, data.dataset_rows);
-      if (data.y.size() < cv.folds) {
-        throw usage_error("only " + std::to_string(data.y.size()) + " usable rows, fewer than loop.folds");
-      }
-      x = features::encoder(sp, features::encoding_spec::parse(cfg.encoding)).encode(data.archs);
-    });
-    const surrogate::matrix_view view(x.rows, x.cols, x.data);
-    const auto report = train::cross_validate(world, view, data.y, data.bins, cv);
+    // Train and cross-validate on every usable row (every rank reads the file, as `esm train`;
+    // fits use labels corrected for measuring-group effects, as esm train does by default).
+    train::training_request treq;
+    treq.dataset_path = job.output;
+    treq.encoding = features::encoding_spec::parse(cfg.encoding);
+    treq.cv = cv;
+    treq.final_model = train::final_fit::none;
+    treq.folds_setting = "loop.folds";
+    treq.allow_synthetic = true;  // esm loop refused a synthetic backend before measuring (--allow-synthetic)
+    const auto trained = train::run_training(world, treq);
+    const auto& report = trained.report;
+    const std::size_t samples = trained.dataset_archs;
 
     verdict v;
-    dist::all_or_none(world, [&] {
+    cluster::all_or_none(world, [&] {
       if (root) v = judge(bins, judged_model(report), samples, iteration, cfg.policy);
     });
     std::int64_t stop = v.next.stop ? 1 : 0;
-    stop = dist::sum(world, root ? stop : 0);
+    stop = cluster::sum(world, root ? stop : 0);
     std::optional<surrogate::ensemble_regressor> model;
     if (!stop && cfg.policy.how == strategy::uncertainty) {
-      model.emplace(train::fit_final(world, view, data.y, cv, report.stack_weights));
+      const surrogate::matrix_view view(trained.x.rows, trained.x.cols, trained.x.data);
+      model.emplace(train::fit_final(world, view, trained.data.y, trained.cv, report.stack_weights));
     }
 
     // Rank 0 draws the batch; every rank learns the texts (the arguments of the collective writes).
     std::string rows_bytes, texts;
-    dist::all_or_none(world, [&] {
+    cluster::all_or_none(world, [&] {
       if (!root) return;
       rows_bytes.assign(reinterpret_cast<const char*>(v.rows.data()), v.rows.size() * sizeof(dataset::loop_row));
       if (stop) return;
@@ -402,14 +399,14 @@ int run_loop(const dist::communicator& world, const loop_request& req) {
       for (const auto& e : plan) measured.insert(e.id);
       texts = joined(draw_batch(sp, job, cfg, v.next, iteration, measured, model ? &*model : nullptr), '\n');
     });
-    dist::broadcast(world, rows_bytes);
-    dist::broadcast(world, texts);
+    cluster::broadcast(world, rows_bytes);
+    cluster::broadcast(world, texts);
     std::vector<dataset::loop_row> rows(rows_bytes.size() / sizeof(dataset::loop_row));
     if (!rows.empty()) std::memcpy(rows.data(), rows_bytes.data(), rows_bytes.size());
     std::vector<dataset::arch_entry> batch;
-    dist::all_or_none(world, [&] {
+    cluster::all_or_none(world, [&] {
       std::stringstream ss(texts);
-      for (std::string line; std::getline(ss, line);) batch.push_back(dist::plan_entry(sp, sp.parse(line)));
+      for (std::string line; std::getline(ss, line);) batch.push_back(profile::plan_entry(sp, sp.parse(line)));
     });
 
     // The new rows of /archs, /results and /samples, their metadata and the /loop rows, generously.

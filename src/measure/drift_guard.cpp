@@ -102,7 +102,7 @@ drift_decision drift_guard::on_check(double reference_ms) {
     d.verdict = drift_verdict::gave_up;
     // The new level is the median of the readings that disagreed with the old one, not the last
     // of them: on a noisy machine the last may be an outlier, and a baseline on an outlier would
-    // give up on the next window too (bench/test_retest.sh prof, docs/performance.md section 3).
+    // give up on the next window too (bench/test_retest.sh prof, docs/lab/2026-11-27-test-retest.md).
     if (!drifted_readings_.empty()) baseline_ms_ = median_of(drifted_readings_);
   } else {
     d.verdict = retries_ > 0 ? drift_verdict::remeasured : drift_verdict::ok;

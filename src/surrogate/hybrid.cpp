@@ -13,8 +13,8 @@ constexpr std::uint64_t state_version = 1;
 constexpr std::uint64_t linear_seed = 0x6879627269640001ULL;  // fixed: members share the linear part
 }  // namespace
 
-hybrid_regressor::hybrid_regressor(ridge_options linear, xgboost_options trees)
-    : linear_(linear), trees_(trees), linear_options_(std::move(linear)), tree_options_(trees) {
+hybrid_regressor::hybrid_regressor(ridge_options linear, xgboost_options trees, tuning_cache* cache)
+    : linear_(linear), trees_(trees), linear_options_(std::move(linear)), tree_options_(trees), cache_(cache) {
   if (!tree_options_.log_target) throw usage_error("hybrid: the residual trees must fit log targets");
 }
 
@@ -25,7 +25,7 @@ void hybrid_regressor::fit(matrix_view x, std::span<const double> y_ms, std::uin
   // What the linear part leaves, as a ratio (> 0): the trees fit its logarithm.
   std::vector<double> ratio = linear.predict(x);
   for (std::size_t i = 0; i < ratio.size(); ++i) ratio[i] = y_ms[i] / ratio[i];
-  xgboost_regressor trees(tree_options_);
+  xgboost_regressor trees(tree_options_, cache_);
   trees.fit(x, ratio, seed);
   linear_ = std::move(linear);
   trees_ = std::move(trees);
@@ -66,7 +66,7 @@ void hybrid_regressor::load(const model_state& state) {
 }
 
 std::unique_ptr<regressor> hybrid_regressor::clone_unfitted() const {
-  return std::make_unique<hybrid_regressor>(linear_options_, tree_options_);
+  return std::make_unique<hybrid_regressor>(linear_options_, tree_options_, cache_);
 }
 
 }  // namespace esm::surrogate

@@ -3,7 +3,6 @@
 
 #include <cmath>
 #include <limits>
-#include <map>
 #include <string>
 
 #include "dense_forward.hpp"
@@ -11,6 +10,7 @@
 #include "esm/common/error.hpp"
 #include "esm/common/random.hpp"
 #include "esm/surrogate/folds.hpp"
+#include "esm/surrogate/tuning_cache.hpp"
 #include "support.hpp"
 
 namespace esm::surrogate {
@@ -51,6 +51,17 @@ mlp_loss parse_mlp_loss(std::string_view text) {
   throw usage_error("unknown MLP loss '" + std::string(text) + "' (log_mse, relative_error)");
 }
 
+namespace {
+
+/// The options as a model state stores them.
+void write_options_state(model_state& s, const mlp_options& o) {
+  s.set_vector("options/hidden", detail::to_doubles(o.hidden));
+  s.set_text("options/loss", std::string(to_string(o.loss)));
+  detail::write_options<mlp_options>(s, o, option_fields);
+}
+
+}  // namespace
+
 void mlp_options::validate() const {
   auto fail = [](const std::string& what) { throw usage_error("mlp options: " + what); };
   if (hidden.empty()) fail("hidden needs at least one layer");
@@ -69,14 +80,22 @@ void mlp_options::validate() const {
     fail("weight_decay must be >= 0 with weight_decay * learning_rate < 1");
 }
 
-/// Fitted parameters: layer l maps a_l (in x batch) to w[l] a_l + b[l]; ReLU on all but the last.
-struct mlp_regressor::network {
+namespace {
+
+/// The parameters training fits (the prediction kernel is built from them afterwards): layer l
+/// maps a_l (in x batch) to w[l] a_l + b[l], ReLU on all but the last.
+struct parameters {
   std::vector<Eigen::MatrixXd> w;  ///< out x in
   std::vector<Eigen::VectorXd> b;
   std::vector<double> input_mean;
   std::vector<double> input_scale;
-  double target_mean = 0.0;   ///< log-latency standardisation of the output
+  double target_mean = 0.0;  ///< log-latency standardisation of the output
   double target_scale = 1.0;
+};
+
+}  // namespace
+
+struct mlp_regressor::network : parameters {
   detail::dense_forward kernel;
 
   void build_kernel() {
@@ -89,8 +108,6 @@ struct mlp_regressor::network {
 };
 
 namespace {
-
-using network_weights = std::pair<std::vector<Eigen::MatrixXd>, std::vector<Eigen::VectorXd>>;
 
 /// Activations of one forward pass, kept for the backward pass.
 struct forward_pass {
@@ -142,12 +159,15 @@ void adam_update(Param& p, const Grad& g, Param& m, Param& v, double lr, double 
 
 }  // namespace
 
-mlp_regressor::mlp_regressor(mlp_options options) : options_(std::move(options)) { options_.validate(); }
+mlp_regressor::mlp_regressor(mlp_options options, tuning_cache* cache) : options_(std::move(options)), cache_(cache) {
+  options_.validate();
+}
 mlp_regressor::~mlp_regressor() = default;
 mlp_regressor::mlp_regressor(mlp_regressor&&) noexcept = default;
 mlp_regressor& mlp_regressor::operator=(mlp_regressor&&) noexcept = default;
 mlp_regressor::mlp_regressor(const mlp_regressor& other)
     : options_(other.options_),
+      cache_(other.cache_),
       net_(other.net_ ? std::make_unique<network>(*other.net_) : nullptr),
       epochs_run_(other.epochs_run_),
       best_epoch_(other.best_epoch_),
@@ -203,164 +223,246 @@ mlp_options tune_mlp(matrix_view all_x, std::span<const double> all_y_ms, mlp_op
   return best;
 }
 
-}  // namespace
+/// What tune_mlp's choice depends on besides the rows, as a state to hash: every option.
+model_state search_inputs(const mlp_options& o) {
+  model_state s;
+  write_options_state(s, o);
+  s.set_scalar("options/max_steps", static_cast<double>(o.max_steps));  // a training setting, never saved
+  return s;
+}
 
-void mlp_regressor::fit(matrix_view x, std::span<const double> y_ms, std::uint64_t seed) {
-  check_training_data("mlp", x, y_ms);
-  if (options_.tune) {
-    // A cache, not a result: the choice is a function of the rows (see tune_mlp).
-    static std::map<std::uint64_t, mlp_options> cache;
-    const std::uint64_t key = detail::hash_rows(x, y_ms);
-    auto it = cache.find(key);
-    if (it == cache.end()) it = cache.emplace(key, tune_mlp(x, y_ms, options_)).first;
-    options_ = it->second;
+/// Rows as standardised columns: a batch is a block of columns and every layer one matrix product.
+struct columns {
+  Eigen::MatrixXd z;     ///< features x samples
+  Eigen::RowVectorXd t;  ///< standardised log-latency
+  Eigen::RowVectorXd y;  ///< latency in ms
+};
+
+columns to_columns(matrix_view x, std::span<const double> y_ms, std::span<const double> log_y,
+                   std::span<const std::size_t> rows, const parameters& p) {
+  columns out;
+  const auto n = static_cast<Eigen::Index>(rows.size());
+  out.z.resize(static_cast<Eigen::Index>(x.cols), n);
+  out.t.resize(n);
+  out.y.resize(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const std::size_t r = rows[static_cast<std::size_t>(i)];
+    for (std::size_t c = 0; c < x.cols; ++c)
+      out.z(static_cast<Eigen::Index>(c), i) = (x(r, c) - p.input_mean[c]) / p.input_scale[c];
+    out.t[i] = (log_y[r] - p.target_mean) / p.target_scale;
+    out.y[i] = y_ms[r];
   }
-  const auto split = detail::split_holdout(x.rows, options_.validation_fraction,
-                                           detail::derive_seed(seed, split_stream));
-  auto net = std::make_unique<network>();
+  return out;
+}
 
-  // Standardise on the training rows only: the validation rows stay unseen until evaluation.
-  const matrix x_train = select_rows(x, split.train);
+/// Standardisation of inputs and log-latency targets, from the training rows only: the validation
+/// rows stay unseen until evaluation.
+void fit_scaling(matrix_view x, std::span<const double> log_y, std::span<const std::size_t> train, parameters& p) {
+  const matrix x_train = select_rows(x, train);
   const auto scaling = detail::fit_column_scaling(x_train);
-  net->input_mean = scaling.mean;
-  net->input_scale = scaling.scale;
-  const auto log_y = detail::to_target(y_ms, true);
-  {
-    const auto t_train = select(log_y, split.train);
-    const auto tv = detail::as_eigen(std::span<const double>(t_train));
-    net->target_mean = tv.mean();
-    const double var = (tv.array() - net->target_mean).square().mean();
-    net->target_scale = var > 1e-24 ? std::sqrt(var) : 1.0;
-  }
+  p.input_mean = scaling.mean;
+  p.input_scale = scaling.scale;
+  const auto t_train = select(log_y, train);
+  const auto tv = detail::as_eigen(std::span<const double>(t_train));
+  p.target_mean = tv.mean();
+  const double var = (tv.array() - p.target_mean).square().mean();
+  p.target_scale = var > 1e-24 ? std::sqrt(var) : 1.0;
+}
 
-  // Samples as columns: a batch is a block of columns and every layer is one matrix product.
-  auto columns = [&](std::span<const std::size_t> rows, Eigen::MatrixXd& z, Eigen::RowVectorXd& t,
-                     Eigen::RowVectorXd& y) {
-    const auto n = static_cast<Eigen::Index>(rows.size());
-    z.resize(static_cast<Eigen::Index>(x.cols), n);
-    t.resize(n);
-    y.resize(n);
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const std::size_t r = rows[static_cast<std::size_t>(i)];
-      for (std::size_t c = 0; c < x.cols; ++c)
-        z(static_cast<Eigen::Index>(c), i) = (x(r, c) - net->input_mean[c]) / net->input_scale[c];
-      t[i] = (log_y[r] - net->target_mean) / net->target_scale;
-      y[i] = y_ms[r];
-    }
-  };
-  Eigen::MatrixXd z_train, z_valid;
-  Eigen::RowVectorXd t_train, t_valid, y_train, y_valid;
-  columns(split.train, z_train, t_train, y_train);
-  columns(split.holdout, z_valid, t_valid, y_valid);
-  const bool has_validation = !split.holdout.empty();
-
-  // He initialisation for the ReLU layers, LeCun (variance 1 / fan-in) for the linear output.
-  rng init(detail::derive_seed(seed, init_stream));
-  std::size_t fan_in = x.cols;
-  std::vector<std::size_t> widths = options_.hidden;
+/// He initialisation for the ReLU layers, LeCun (variance 1 / fan-in) for the linear output.
+void initialise_weights(std::size_t inputs, const std::vector<std::size_t>& hidden, std::uint64_t seed,
+                        parameters& p) {
+  rng init(seed);
+  std::size_t fan_in = inputs;
+  std::vector<std::size_t> widths = hidden;
   widths.push_back(1);
   for (std::size_t l = 0; l < widths.size(); ++l) {
     const double sd = std::sqrt((l + 1 < widths.size() ? 2.0 : 1.0) / static_cast<double>(fan_in));
     Eigen::MatrixXd w(static_cast<Eigen::Index>(widths[l]), static_cast<Eigen::Index>(fan_in));
     for (Eigen::Index j = 0; j < w.cols(); ++j)
       for (Eigen::Index i = 0; i < w.rows(); ++i) w(i, j) = sd * init.normal();
-    net->w.push_back(std::move(w));
-    net->b.push_back(Eigen::VectorXd::Zero(static_cast<Eigen::Index>(widths[l])));
+    p.w.push_back(std::move(w));
+    p.b.push_back(Eigen::VectorXd::Zero(static_cast<Eigen::Index>(widths[l])));
     fan_in = widths[l];
   }
+}
 
-  adam_state adam;
-  for (std::size_t l = 0; l < net->w.size(); ++l) {
-    adam.mw.push_back(Eigen::MatrixXd::Zero(net->w[l].rows(), net->w[l].cols()));
-    adam.vw.push_back(adam.mw.back());
-    adam.mb.push_back(Eigen::VectorXd::Zero(net->b[l].size()));
-    adam.vb.push_back(adam.mb.back());
-  }
-
-  auto evaluate = [&](const Eigen::MatrixXd& z, const Eigen::RowVectorXd& t, const Eigen::RowVectorXd& y) {
-    forward_pass pass;
-    forward(net->w, net->b, z, pass);
-    return loss_and_gradient(options_.loss, pass.a.back().row(0), t, y, net->target_mean, net->target_scale, nullptr);
-  };
-
-  rng order_rng(detail::derive_seed(seed, order_stream));
-  auto order = detail::iota(split.train.size());
-  const std::size_t batch = std::min(options_.batch_size, split.train.size());
-  const std::size_t layers = net->w.size();
+/// The loss of the whole set `c` under p's current weights.
+double loss_on(mlp_loss loss, const parameters& p, const columns& c) {
   forward_pass pass;
-  Eigen::MatrixXd zb, delta, grad_w;
-  Eigen::RowVectorXd tb, yb, grad_o;
-  std::vector<Eigen::MatrixXd> best_w = net->w;
-  std::vector<Eigen::VectorXd> best_b = net->b;
-  double best = std::numeric_limits<double>::infinity();
-  double lr = options_.learning_rate;
-  std::size_t since_best = 0, since_lr = 0, best_epoch = 0, epoch = 0;
+  forward(p.w, p.b, c.z, pass);
+  return loss_and_gradient(loss, pass.a.back().row(0), c.t, c.y, p.target_mean, p.target_scale, nullptr);
+}
 
-  // The step budget bounds a fit's cost on large row sets (100,000 rows at batch 32 would be 2,800
-  // steps an epoch); small sets stop on patience or max_epochs long before it.
-  const std::size_t steps_per_epoch = (order.size() + batch - 1) / batch;
-  const std::size_t epoch_budget = std::max<std::size_t>(1, options_.max_steps / std::max<std::size_t>(1, steps_per_epoch));
-  const std::size_t max_epochs = std::min(options_.max_epochs, epoch_budget);
-  while (epoch < max_epochs && since_best < options_.patience) {
-    ++epoch;
-    detail::shuffle(order, order_rng);
-    for (std::size_t first = 0; first < order.size(); first += batch) {
-      const auto nb = static_cast<Eigen::Index>(std::min(batch, order.size() - first));
-      zb.resize(z_train.rows(), nb);
-      tb.resize(nb);
-      yb.resize(nb);
-      for (Eigen::Index i = 0; i < nb; ++i) {
-        const auto src = static_cast<Eigen::Index>(order[first + static_cast<std::size_t>(i)]);
-        zb.col(i) = z_train.col(src);
-        tb[i] = t_train[src];
-        yb[i] = y_train[src];
-      }
-      forward(net->w, net->b, zb, pass);
-      (void)loss_and_gradient(options_.loss, pass.a.back().row(0), tb, yb, net->target_mean, net->target_scale,
-                              &grad_o);
-      delta = grad_o;
-      ++adam.step;
-      const double c1 = 1.0 - std::pow(adam_beta1, static_cast<double>(adam.step));
-      const double c2 = 1.0 - std::pow(adam_beta2, static_cast<double>(adam.step));
-      for (std::size_t l = layers; l-- > 0;) {
-        grad_w.noalias() = delta * pass.a[l].transpose();
-        const Eigen::VectorXd grad_b = delta.rowwise().sum();
-        if (l > 0) {
-          // Back through layer l, then through the ReLU of layer l - 1 (zero where it was off).
-          Eigen::MatrixXd back = net->w[l].transpose() * delta;
-          delta = (pass.a[l].array() > 0.0).select(back, 0.0);
-        }
-        adam_update(net->w[l], grad_w, adam.mw[l], adam.vw[l], lr, c1, c2, options_.weight_decay);
-        adam_update(net->b[l], grad_b, adam.mb[l], adam.vb[l], lr, c1, c2, 0.0);
-      }
+/// Adam on shuffled mini-batches of the training columns, one epoch at a time.
+class minibatch_adam {
+ public:
+  minibatch_adam(const mlp_options& o, const parameters& p, const columns& train, std::uint64_t order_seed)
+      : options_(o), train_(train), order_rng_(order_seed), order_(detail::iota(static_cast<std::size_t>(train.z.cols()))),
+        batch_(std::min(o.batch_size, order_.size())) {
+    for (std::size_t l = 0; l < p.w.size(); ++l) {
+      adam_.mw.push_back(Eigen::MatrixXd::Zero(p.w[l].rows(), p.w[l].cols()));
+      adam_.vw.push_back(adam_.mw.back());
+      adam_.mb.push_back(Eigen::VectorXd::Zero(p.b[l].size()));
+      adam_.vb.push_back(adam_.mb.back());
     }
+  }
 
-    const double loss = has_validation ? evaluate(z_valid, t_valid, y_valid) : evaluate(z_train, t_train, y_train);
-    if (loss < best) {
-      best = loss;
-      best_epoch = epoch;
-      best_w = net->w;
-      best_b = net->b;
-      since_best = 0;
-      since_lr = 0;
+  /// Epochs the step budget allows (at least one): it bounds a fit's cost on large row sets
+  /// (100,000 rows at batch 32 would be 2,800 steps an epoch); small sets stop on patience or
+  /// max_epochs long before it.
+  [[nodiscard]] std::size_t max_epochs() const {
+    const std::size_t steps_per_epoch = (order_.size() + batch_ - 1) / batch_;
+    const std::size_t budget = std::max<std::size_t>(1, options_.max_steps / std::max<std::size_t>(1, steps_per_epoch));
+    return std::min(options_.max_epochs, budget);
+  }
+
+  /// One pass over the training columns in a fresh order, with step size lr.
+  void epoch(parameters& p, double lr) {
+    detail::shuffle(order_, order_rng_);
+    for (std::size_t first = 0; first < order_.size(); first += batch_) {
+      gather(first, static_cast<Eigen::Index>(std::min(batch_, order_.size() - first)));
+      step(p, lr);
+    }
+  }
+
+ private:
+  /// The batch of order_[first, first + nb) into zb_, tb_, yb_.
+  void gather(std::size_t first, Eigen::Index nb) {
+    zb_.resize(train_.z.rows(), nb);
+    tb_.resize(nb);
+    yb_.resize(nb);
+    for (Eigen::Index i = 0; i < nb; ++i) {
+      const auto src = static_cast<Eigen::Index>(order_[first + static_cast<std::size_t>(i)]);
+      zb_.col(i) = train_.z.col(src);
+      tb_[i] = train_.t[src];
+      yb_[i] = train_.y[src];
+    }
+  }
+
+  /// Forward, backward and one Adam update of every layer on the gathered batch.
+  void step(parameters& p, double lr) {
+    forward(p.w, p.b, zb_, pass_);
+    (void)loss_and_gradient(options_.loss, pass_.a.back().row(0), tb_, yb_, p.target_mean, p.target_scale, &grad_o_);
+    delta_ = grad_o_;
+    ++adam_.step;
+    const double c1 = 1.0 - std::pow(adam_beta1, static_cast<double>(adam_.step));
+    const double c2 = 1.0 - std::pow(adam_beta2, static_cast<double>(adam_.step));
+    for (std::size_t l = p.w.size(); l-- > 0;) {
+      grad_w_.noalias() = delta_ * pass_.a[l].transpose();
+      const Eigen::VectorXd grad_b = delta_.rowwise().sum();
+      if (l > 0) {
+        // Back through layer l, then through the ReLU of layer l - 1 (zero where it was off).
+        Eigen::MatrixXd back = p.w[l].transpose() * delta_;
+        delta_ = (pass_.a[l].array() > 0.0).select(back, 0.0);
+      }
+      adam_update(p.w[l], grad_w_, adam_.mw[l], adam_.vw[l], lr, c1, c2, options_.weight_decay);
+      adam_update(p.b[l], grad_b, adam_.mb[l], adam_.vb[l], lr, c1, c2, 0.0);
+    }
+  }
+
+  const mlp_options& options_;
+  const columns& train_;
+  rng order_rng_;
+  std::vector<std::size_t> order_;
+  std::size_t batch_;
+  adam_state adam_;
+  forward_pass pass_;
+  Eigen::MatrixXd zb_, delta_, grad_w_;
+  Eigen::RowVectorXd tb_, yb_, grad_o_;
+};
+
+/// Early stopping with step-size halving on plateaus: remembers the best epoch's weights.
+class plateau_tracker {
+ public:
+  plateau_tracker(const mlp_options& o, const parameters& p)
+      : options_(o), lr_(o.learning_rate), best_w_(p.w), best_b_(p.b) {}
+
+  /// Records epoch `epoch`'s loss under p's weights.
+  void record(std::size_t epoch, double loss, const parameters& p) {
+    if (loss < best_) {
+      best_ = loss;
+      best_epoch_ = epoch;
+      best_w_ = p.w;
+      best_b_ = p.b;
+      since_best_ = 0;
+      since_lr_ = 0;
     } else {
-      ++since_best;
-      if (++since_lr >= options_.lr_patience) {
-        lr = std::max(lr * 0.5, options_.min_learning_rate);
-        since_lr = 0;
+      ++since_best_;
+      if (++since_lr_ >= options_.lr_patience) {
+        lr_ = std::max(lr_ * 0.5, options_.min_learning_rate);
+        since_lr_ = 0;
       }
     }
   }
 
-  if (!std::isfinite(best))
+  [[nodiscard]] bool patience_left() const { return since_best_ < options_.patience; }
+  [[nodiscard]] double learning_rate() const { return lr_; }
+  [[nodiscard]] double best_loss() const { return best_; }
+  [[nodiscard]] std::size_t best_epoch() const { return best_epoch_; }
+  /// Puts the best epoch's weights back into p.
+  void restore_best(parameters& p) && {
+    p.w = std::move(best_w_);
+    p.b = std::move(best_b_);
+  }
+
+ private:
+  const mlp_options& options_;
+  double lr_;
+  std::vector<Eigen::MatrixXd> best_w_;
+  std::vector<Eigen::VectorXd> best_b_;
+  double best_ = std::numeric_limits<double>::infinity();
+  std::size_t best_epoch_ = 0, since_best_ = 0, since_lr_ = 0;
+};
+
+struct training_run {
+  std::size_t epochs = 0, best_epoch = 0;
+  double best_loss = 0;
+};
+
+/// Trains p's initial weights on `train` until the loss on `valid` (on `train` when valid is
+/// empty) stops improving; leaves the best epoch's weights in p. Throws when it never was finite.
+training_run train(const mlp_options& o, parameters& p, const columns& train, const columns& valid,
+                   std::uint64_t order_seed) {
+  minibatch_adam adam(o, p, train, order_seed);
+  plateau_tracker plateau(o, p);
+  const columns& judged = valid.z.cols() > 0 ? valid : train;
+  const std::size_t max_epochs = adam.max_epochs();
+  std::size_t epoch = 0;
+  while (epoch < max_epochs && plateau.patience_left()) {
+    ++epoch;
+    adam.epoch(p, plateau.learning_rate());
+    plateau.record(epoch, loss_on(o.loss, p, judged), p);
+  }
+  if (!std::isfinite(plateau.best_loss()))
     throw error("mlp fit: the loss was never finite (diverged); lower learning_rate or check the data");
-  net->w = std::move(best_w);
-  net->b = std::move(best_b);
+  const training_run run{epoch, plateau.best_epoch(), plateau.best_loss()};
+  std::move(plateau).restore_best(p);
+  return run;
+}
+
+}  // namespace
+
+void mlp_regressor::fit(matrix_view x, std::span<const double> y_ms, std::uint64_t seed) {
+  check_training_data("mlp", x, y_ms);
+  if (options_.tune) {
+    const auto search = [&] { return tune_mlp(x, y_ms, options_); };
+    options_ = cache_ ? cache_->mlp(detail::tuning_key(x, y_ms, search_inputs(options_)), search) : search();
+  }
+  const auto split = detail::split_holdout(x.rows, options_.validation_fraction,
+                                           detail::derive_seed(seed, split_stream));
+  auto net = std::make_unique<network>();
+  const auto log_y = detail::to_target(y_ms, true);
+  fit_scaling(x, log_y, split.train, *net);
+  const columns train_columns = to_columns(x, y_ms, log_y, split.train, *net);
+  const columns valid_columns = to_columns(x, y_ms, log_y, split.holdout, *net);
+  initialise_weights(x.cols, options_.hidden, detail::derive_seed(seed, init_stream), *net);
+  const training_run run = train(options_, *net, train_columns, valid_columns, detail::derive_seed(seed, order_stream));
   net->build_kernel();
   net_ = std::move(net);
-  epochs_run_ = epoch;
-  best_epoch_ = best_epoch;
-  best_loss_ = best;
+  epochs_run_ = run.epochs;
+  best_epoch_ = run.best_epoch;
+  best_loss_ = run.best_loss;
 }
 
 void mlp_regressor::predict_into(matrix_view x, std::span<double> out_ms) const {
@@ -373,9 +475,7 @@ model_state mlp_regressor::save() const {
   if (!fitted()) throw error("mlp save: the model is not fitted");
   model_state s;
   detail::write_header(s, kind(), state_version);
-  s.set_vector("options/hidden", detail::to_doubles(options_.hidden));
-  s.set_text("options/loss", std::string(to_string(options_.loss)));
-  detail::write_options<mlp_options>(s, options_, option_fields);
+  write_options_state(s, options_);
   s.set_vector("input_mean", net_->input_mean);
   s.set_vector("input_scale", net_->input_scale);
   s.set_scalar("target_mean", net_->target_mean);
@@ -431,6 +531,8 @@ void mlp_regressor::load(const model_state& state) {
   best_loss_ = state.scalar("best_validation_loss");
 }
 
-std::unique_ptr<regressor> mlp_regressor::clone_unfitted() const { return std::make_unique<mlp_regressor>(options_); }
+std::unique_ptr<regressor> mlp_regressor::clone_unfitted() const {
+  return std::make_unique<mlp_regressor>(options_, cache_);
+}
 
 }  // namespace esm::surrogate

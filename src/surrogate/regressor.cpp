@@ -1,4 +1,5 @@
-// The regressor interface's shared parts: argument checks, the kind factory and state dispatch.
+// The regressor interface's shared parts: the table of kinds (factory, state dispatch, names) and
+// the argument checks.
 #include "esm/surrogate/regressor.hpp"
 
 #include <cmath>
@@ -19,41 +20,93 @@ std::vector<double> regressor::predict(matrix_view x) const {
   return out;
 }
 
-std::unique_ptr<regressor> make_regressor(std::string_view kind) {
-  if (kind == "ridge") return std::make_unique<ridge_regressor>();
-  if (kind == "mlp") {
-    mlp_options o;  // esm train's kind: width and weight decay by inner CV (issue 15)
-    o.tune = true;
-    return std::make_unique<mlp_regressor>(o);
+namespace {
+
+template <class Model>
+std::unique_ptr<regressor> load_as(const model_state& state) {
+  auto model = std::make_unique<Model>();
+  model->load(state);
+  return model;
+}
+
+std::unique_ptr<regressor> make_ridge(tuning_cache* /*cache: nothing to keep*/) { return std::make_unique<ridge_regressor>(); }
+
+std::unique_ptr<regressor> make_tuned_mlp(tuning_cache* cache) {
+  mlp_options o;  // esm train's kind: width and weight decay by inner CV (issue 15)
+  o.tune = true;
+  return std::make_unique<mlp_regressor>(o, cache);
+}
+
+std::unique_ptr<regressor> make_tuned_xgboost(tuning_cache* cache) {
+  // esm train's kind: hyper-parameters by inner CV on the training rows (issue 15: a fixed
+  // configuration was half as accurate as a tuned XGBoost on real labels).
+  xgboost_options o;
+  o.tune = true;
+  return std::make_unique<xgboost_regressor>(o, cache);
+}
+
+std::unique_ptr<regressor> make_hybrid(tuning_cache* cache) {
+  xgboost_options trees;  // tuned like the xgboost kind, on the linear part's residual ratios
+  trees.tune = true;
+  return std::make_unique<hybrid_regressor>(ridge_options{}, trees, cache);
+}
+
+// Its MLPs do not tune: nothing to keep in a cache.
+std::unique_ptr<regressor> make_ensemble(tuning_cache* /*cache*/) { return make_default_ensemble(); }
+
+// The one declaration of the kinds. Loaders start from a default model: load() replaces every
+// option with the state's.
+const surrogate_kind kinds[] = {
+    {"ridge", "ridge regression of log-latency; penalty and logged columns by inner CV", &make_ridge,
+     &load_as<ridge_regressor>, true},
+    {"mlp", "multi-layer perceptron; width and weight decay by inner CV", &make_tuned_mlp, &load_as<mlp_regressor>,
+     true},
+    {"xgboost", "gradient-boosted trees (XGBoost); depth, leaf weight, step and tree count by inner CV",
+     &make_tuned_xgboost, &load_as<xgboost_regressor>, true},
+    {"hybrid", "ridge plus XGBoost trees (tuned as xgboost) on the ratios it leaves", &make_hybrid,
+     &load_as<hybrid_regressor>, true},
+    {"ensemble", "the library's default predictor: 3 MLPs with default options, untuned", &make_ensemble,
+     &load_as<ensemble_regressor>, false},
+};
+
+}  // namespace
+
+std::span<const surrogate_kind> kind_table() { return kinds; }
+
+const surrogate_kind* find_kind(std::string_view name) {
+  for (const auto& k : kinds)
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+std::vector<std::string> default_kinds() {
+  std::vector<std::string> out;
+  for (const auto& k : kinds)
+    if (k.in_default_set) out.emplace_back(k.name);
+  return out;
+}
+
+std::string kind_names(kind_set which, std::string_view separator) {
+  std::string out;
+  for (const auto& k : kinds) {
+    if (which == kind_set::defaults && !k.in_default_set) continue;
+    if (!out.empty()) out += separator;
+    out += k.name;
   }
-  if (kind == "xgboost") {
-    // esm train's kind: hyper-parameters by inner CV on the training rows (issue 15: a fixed
-    // configuration was half as accurate as a tuned XGBoost on real labels).
-    xgboost_options o;
-    o.tune = true;
-    return std::make_unique<xgboost_regressor>(o);
-  }
-  if (kind == "hybrid") {
-    xgboost_options trees;  // tuned like the xgboost kind, on the linear part's residual ratios
-    trees.tune = true;
-    return std::make_unique<hybrid_regressor>(ridge_options{}, trees);
-  }
-  if (kind == "ensemble") return make_default_ensemble();
-  throw usage_error("unknown surrogate kind '" + std::string(kind) + "' (ridge, mlp, xgboost, hybrid, ensemble)");
+  return out;
+}
+
+std::unique_ptr<regressor> make_regressor(std::string_view kind, tuning_cache* cache) {
+  const surrogate_kind* k = find_kind(kind);
+  if (!k) throw usage_error("unknown surrogate kind '" + std::string(kind) + "' (" + kind_names() + ")");
+  return k->make(cache);
 }
 
 std::unique_ptr<regressor> load_regressor(const model_state& state) {
   const std::string& kind = state.text("kind");
-  std::unique_ptr<regressor> model;
-  if (kind == "ensemble") {
-    model = std::make_unique<ensemble_regressor>();
-  } else if (kind == "ridge" || kind == "mlp" || kind == "xgboost" || kind == "hybrid") {
-    model = make_regressor(kind);
-  } else {
-    throw error("model state: unknown kind '" + kind + "'");
-  }
-  model->load(state);
-  return model;
+  const surrogate_kind* k = find_kind(kind);
+  if (!k) throw error("model state: unknown kind '" + kind + "' (" + kind_names() + ")");
+  return k->load(state);
 }
 
 void check_training_data(std::string_view who, matrix_view x, std::span<const double> y_ms) {

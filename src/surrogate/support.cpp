@@ -103,7 +103,7 @@ std::vector<std::size_t> tuning_rows(std::size_t n, std::size_t max_rows, std::u
   return rows;
 }
 
-std::uint64_t hash_rows(matrix_view x, std::span<const double> y) {
+std::uint64_t tuning_key(matrix_view x, std::span<const double> y, const model_state& options) {
   std::uint64_t h = 1469598103934665603ULL;
   const auto mix = [&](const void* p, std::size_t n) {
     const auto* c = static_cast<const unsigned char*>(p);
@@ -113,6 +113,8 @@ std::uint64_t hash_rows(matrix_view x, std::span<const double> y) {
   mix(&x.cols, sizeof x.cols);
   mix(x.data, x.rows * x.cols * sizeof(double));
   mix(y.data(), y.size() * sizeof(double));
+  const std::string bytes = options.serialize();
+  mix(bytes.data(), bytes.size());
   return h;
 }
 

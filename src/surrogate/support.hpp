@@ -92,9 +92,9 @@ void read_options(const model_state& state, Options& options, std::span<const op
 /// Most rows a tuning search uses (tuning_rows); 4,000 keeps a whole grid to seconds per fold.
 inline constexpr std::size_t max_tuning_rows = 4000;
 
-/// 64-bit FNV-1a over the bytes of the rows and targets: the key of the tuning caches (a tuned
-/// choice is a function of the rows alone, so equal keys may share it).
-[[nodiscard]] std::uint64_t hash_rows(matrix_view x, std::span<const double> y);
+/// 64-bit FNV-1a over the bytes of the rows, the targets and the serialised `options`: the key of a
+/// tuning_cache entry (a search is a function of these alone, so equal keys may share it).
+[[nodiscard]] std::uint64_t tuning_key(matrix_view x, std::span<const double> y, const model_state& options);
 
 /// Non-negative integer options stored as doubles.
 [[nodiscard]] std::vector<double> to_doubles(std::span<const std::size_t> v);

@@ -4,13 +4,13 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <map>
 #include <numeric>
 #include <string>
 #include <vector>
 
 #include "esm/common/error.hpp"
 #include "esm/surrogate/folds.hpp"
+#include "esm/surrogate/tuning_cache.hpp"
 #include "support.hpp"
 #include "xgboost_api.hpp"
 
@@ -35,6 +35,13 @@ const detail::option_field<xgboost_options> option_fields[] = {
     {"log_target", &xgboost_options::log_target},
     {"max_bin", &xgboost_options::max_bin},  // last: version 1 states have every field but this one
 };
+
+/// What tune_xgboost's choice depends on besides the rows, as a state to hash: every option.
+model_state search_inputs(const xgboost_options& o) {
+  model_state s;
+  detail::write_options<xgboost_options>(s, o, option_fields);
+  return s;
+}
 
 /// Inputs XGBoost trains on are floats; converting once keeps fit and predict on the same values.
 std::vector<float> to_floats(matrix_view x, std::span<const std::size_t> rows) {
@@ -260,7 +267,10 @@ void xgboost_options::validate() const {
     fail("early stopping needs validation_fraction > 0");
 }
 
-xgboost_regressor::xgboost_regressor(xgboost_options options) : options_(std::move(options)) { options_.validate(); }
+xgboost_regressor::xgboost_regressor(xgboost_options options, tuning_cache* cache)
+    : options_(std::move(options)), cache_(cache) {
+  options_.validate();
+}
 xgboost_regressor::~xgboost_regressor() = default;
 xgboost_regressor::xgboost_regressor(xgboost_regressor&&) noexcept = default;
 xgboost_regressor& xgboost_regressor::operator=(xgboost_regressor&&) noexcept = default;
@@ -271,13 +281,9 @@ void xgboost_regressor::fit(matrix_view x, std::span<const double> y_ms, std::ui
   check_training_data("xgboost", x, y_ms);
   if (options_.tune) {
     // Members of one fold fit the same rows with different seeds; the choice depends on the rows
-    // alone, so it is computed once per process and row set (a cache, not a result: recomputing
-    // gives the same values, whichever rank or rank count asks).
-    static std::map<std::uint64_t, xgboost_tuned> cache;
-    const std::uint64_t key = detail::hash_rows(x, y_ms);
-    auto it = cache.find(key);
-    if (it == cache.end()) it = cache.emplace(key, tune_xgboost(x, y_ms, options_)).first;
-    const auto& c = it->second;
+    // and the options alone, so the caller's cache (if any) runs the search once per row set.
+    const auto search = [&] { return tune_xgboost(x, y_ms, options_); };
+    const xgboost_tuned c = cache_ ? cache_->xgboost(detail::tuning_key(x, y_ms, search_inputs(options_)), search) : search();
     options_.max_depth = c.max_depth;
     options_.min_child_weight = c.min_child_weight;
     options_.eta = c.eta;
@@ -360,7 +366,7 @@ void xgboost_regressor::load(const model_state& state) {
 }
 
 std::unique_ptr<regressor> xgboost_regressor::clone_unfitted() const {
-  return std::make_unique<xgboost_regressor>(options_);
+  return std::make_unique<xgboost_regressor>(options_, cache_);
 }
 
 }  // namespace esm::surrogate

@@ -8,6 +8,7 @@
 #include "esm/common/error.hpp"
 #include "esm/common/random.hpp"
 #include "esm/surrogate/folds.hpp"
+#include "esm/surrogate/tuning_cache.hpp"
 #include "esm/train/intervals.hpp"
 
 namespace esm::train {
@@ -22,7 +23,7 @@ void cv_options::validate() const {
 namespace {
 
 /// Labels each fit trains on, per training set: corrected for group effects, or as measured.
-std::vector<std::vector<double>> fit_labels(const dist::communicator& comm, surrogate::matrix_view x,
+std::vector<std::vector<double>> fit_labels(const cluster::communicator& comm, surrogate::matrix_view x,
                                             const std::vector<double>& y, const cv_options& o,
                                             const std::vector<std::vector<std::size_t>>& sets,
                                             std::vector<group_effect_estimate>* estimates) {
@@ -50,7 +51,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 /// Element-wise sum onto rank 0 (every element is written by exactly one rank, zeros elsewhere).
-void reduce_to_root(const dist::communicator& comm, std::vector<double>& v) {
+void reduce_to_root(const cluster::communicator& comm, std::vector<double>& v) {
   if (comm.size() == 1) return;
   std::vector<double> out(comm.rank() == 0 ? v.size() : 0);
   ESM_MPI(MPI_Reduce(v.data(), comm.rank() == 0 ? out.data() : nullptr, static_cast<int>(v.size()), MPI_DOUBLE,
@@ -74,7 +75,7 @@ cv_model_result summarise(std::string name, std::vector<double> member_mean, std
 
 }  // namespace
 
-cv_report cross_validate(const dist::communicator& comm, surrogate::matrix_view x, const std::vector<double>& y,
+cv_report cross_validate(const cluster::communicator& comm, surrogate::matrix_view x, const std::vector<double>& y,
                          const std::vector<int>& bins, const cv_options& o) {
   o.validate();
   const auto t0 = std::chrono::steady_clock::now();
@@ -90,11 +91,12 @@ cv_report cross_validate(const dist::communicator& comm, surrogate::matrix_view 
   std::vector<std::vector<std::size_t>> train_sets;
   for (const auto& s : splits) train_sets.push_back(s.train);
   const auto labels = fit_labels(comm, x, y, o, train_sets, &report.group_effects);
+  surrogate::tuning_cache tuning;  // this rank's members of one fold and kind search once
   for (std::size_t t = static_cast<std::size_t>(comm.rank()); t < tasks; t += static_cast<std::size_t>(comm.size())) {
     const std::size_t k = t / (folds * members), f = (t / members) % folds, m = t % members;
     const auto& split = splits[f];
     const auto task_start = std::chrono::steady_clock::now();
-    auto model = surrogate::make_regressor(o.kinds[k]);
+    auto model = surrogate::make_regressor(o.kinds[k], &tuning);
     model->fit(surrogate::select_rows(x, split.train), labels[f], task_seed(o.seed, 0, t));
     const auto p = model->predict(surrogate::select_rows(x, split.test));
     for (std::size_t i = 0; i < split.test.size(); ++i) oof[(k * members + m) * n + split.test[i]] = p[i];
@@ -144,7 +146,7 @@ cv_report cross_validate(const dist::communicator& comm, surrogate::matrix_view 
   return report;
 }
 
-surrogate::ensemble_regressor fit_final(const dist::communicator& comm, surrogate::matrix_view x,
+surrogate::ensemble_regressor fit_final(const cluster::communicator& comm, surrogate::matrix_view x,
                                         const std::vector<double>& y, const cv_options& o,
                                         std::vector<double> kind_weights, group_effect_estimate* group_effects) {
   o.validate();
@@ -161,15 +163,16 @@ surrogate::ensemble_regressor fit_final(const dist::communicator& comm, surrogat
   }
   const std::size_t tasks = o.kinds.size() * o.members;
   std::string mine;  // this rank's fitted members: (task index, serialized state) pairs
+  surrogate::tuning_cache tuning;  // this rank's members of one kind search once
   for (std::size_t t = static_cast<std::size_t>(comm.rank()); t < tasks; t += static_cast<std::size_t>(comm.size())) {
-    auto model = surrogate::make_regressor(o.kinds[t / o.members]);
+    auto model = surrogate::make_regressor(o.kinds[t / o.members], &tuning);
     model->fit(x, labels, task_seed(o.seed, 1, t));
     const std::string bytes = model->save().serialize();
     const std::uint64_t header[2] = {t, bytes.size()};
     mine.append(reinterpret_cast<const char*>(header), sizeof header);
     mine += bytes;
   }
-  const auto gathered = comm.size() == 1 ? std::vector<std::string>{mine} : dist::all_gather(comm, mine);
+  const auto gathered = comm.size() == 1 ? std::vector<std::string>{mine} : cluster::all_gather(comm, mine);
   std::vector<std::unique_ptr<surrogate::regressor>> members(tasks);
   for (const auto& part : gathered) {
     std::string_view in(part);

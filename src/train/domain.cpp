@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <set>
 
-#include "esm/dist/binding.hpp"
+#include "esm/common/int_ranges.hpp"
 
 namespace esm::train {
 
@@ -60,7 +60,7 @@ std::string describe(const training_domain& d) {
     out += ", ";
   }
   out += "resolutions " + std::to_string(d.min_resolution) + ".." + std::to_string(d.max_resolution);
-  out += ", depths " + dist::cpu_list_text(d.depth_bins);  // runs as a-b, as CPU lists
+  out += ", depths " + int_ranges_text(d.depth_bins);  // runs as a-b, as CPU lists
   return out;
 }
 

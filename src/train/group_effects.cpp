@@ -107,7 +107,7 @@ group_effect_estimate estimate_group_effects(std::span<const double> r, std::spa
   return e;
 }
 
-std::vector<std::vector<double>> group_corrected_labels(const dist::communicator& comm, surrogate::matrix_view x,
+std::vector<std::vector<double>> group_corrected_labels(const cluster::communicator& comm, surrogate::matrix_view x,
                                                         std::span<const double> y, std::span<const std::int64_t> groups,
                                                         const std::vector<std::vector<std::size_t>>& train_sets,
                                                         std::uint64_t seed, std::size_t inner_folds,

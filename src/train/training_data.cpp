@@ -38,7 +38,7 @@ std::string_view to_string(label_kind k) {
 
 label_kind default_label(const dataset::contents& c) {
   for (const auto& r : c.results) {
-    if (r.status == static_cast<std::int32_t>(dataset::row_status::done) && std::isfinite(r.graph_ms)) {
+    if (status_of(r) == dataset::row_status::done && std::isfinite(r.graph_ms)) {
       return label_kind::graph;
     }
   }
@@ -75,7 +75,7 @@ int interleaved_burst_reps(const std::string& policy) {
 }
 
 bool usable_normalised(const dataset::result_row& r) {
-  return r.status == static_cast<std::int32_t>(dataset::row_status::done) && std::isfinite(r.normalised) &&
+  return status_of(r) == dataset::row_status::done && std::isfinite(r.normalised) &&
          r.normalised > 0;
 }
 
@@ -217,11 +217,11 @@ training_data load_training_data(const dataset::contents& c, label_kind label) {
   std::vector<double> refs;
   for (std::size_t i = 0; i < c.results.size(); ++i) {
     const auto& r = c.results[i];
-    if (r.status == static_cast<std::int32_t>(dataset::row_status::pending)) {
+    if (status_of(r) == dataset::row_status::pending) {
       ++t.excluded.pending;
       continue;
     }
-    if (r.status != static_cast<std::int32_t>(dataset::row_status::done)) {
+    if (status_of(r) != dataset::row_status::done) {
       ++t.excluded.failed;
       continue;
     }

@@ -87,7 +87,7 @@ class DatasetFile : public ::testing::Test {
 result_row done_row(std::uint64_t id, double ms) {
   auto r = pending_row();
   r.arch_id = id;
-  r.status = static_cast<std::int32_t>(row_status::done);
+  set_status(r, row_status::done);
   r.trimmed_mean_ms = ms;
   r.median_ms = ms + 0.5;
   r.mean_ms = ms + 0.25;
@@ -132,7 +132,7 @@ TEST_F(DatasetFile, FreshFileIsPendingEverywhere) {
     EXPECT_EQ(c.archs[i].resolution, plan_[i].resolution);
     EXPECT_EQ(c.archs[i].macs, plan_[i].macs);
     EXPECT_EQ(c.archs[i].params, plan_[i].params);
-    EXPECT_EQ(c.results[i].status, static_cast<std::int32_t>(row_status::pending));
+    EXPECT_EQ(status_of(c.results[i]), row_status::pending);
     EXPECT_EQ(c.results[i].arch_id, plan_[i].id);
     EXPECT_TRUE(std::isnan(c.results[i].trimmed_mean_ms));
   }
@@ -166,7 +166,7 @@ TEST_F(DatasetFile, RoundTripThroughWriterReaderAndH5dump) {
     b.rows = {2, 0};
     auto failed = pending_row();
     failed.arch_id = plan_[2].id;
-    failed.status = static_cast<std::int32_t>(row_status::failed);
+    set_status(failed, row_status::failed);
     failed.error_code = static_cast<std::int32_t>(error_code::compile_failed);
     failed.run = failed.rank = 0;
     set_text(failed.error_message, "no kernel for this shape");
@@ -200,7 +200,7 @@ TEST_F(DatasetFile, RoundTripThroughWriterReaderAndH5dump) {
   }
 
   const auto c = read(path_, true);
-  EXPECT_EQ(c.results[0].status, static_cast<std::int32_t>(row_status::done));
+  EXPECT_EQ(status_of(c.results[0]), row_status::done);
   EXPECT_DOUBLE_EQ(c.results[0].trimmed_mean_ms, 10);
   EXPECT_DOUBLE_EQ(c.results[0].p90_ms, 10.75);
   EXPECT_EQ(c.results[0].remeasures, 1);
@@ -208,8 +208,8 @@ TEST_F(DatasetFile, RoundTripThroughWriterReaderAndH5dump) {
   EXPECT_DOUBLE_EQ(c.results[0].eager_ms, 14.5);
   EXPECT_TRUE(std::isnan(c.results[1].graph_ms) && std::isnan(c.results[1].eager_ms));  // pending
   EXPECT_TRUE(std::isnan(c.results[2].graph_ms));                                          // failed
-  EXPECT_EQ(c.results[1].status, static_cast<std::int32_t>(row_status::pending));
-  EXPECT_EQ(c.results[2].status, static_cast<std::int32_t>(row_status::failed));
+  EXPECT_EQ(status_of(c.results[1]), row_status::pending);
+  EXPECT_EQ(status_of(c.results[2]), row_status::failed);
   EXPECT_EQ(get_text(c.results[2].error_message), "no kernel for this shape");
   EXPECT_FLOAT_EQ(c.samples[0], 9.5f);
   EXPECT_FLOAT_EQ(c.samples[2], 10.5f);

@@ -1,10 +1,10 @@
 // GoogleTest main for tests that need MPI (a singleton MPI_Init: no launcher required).
 #include <gtest/gtest.h>
 
-#include "esm/dist/mpi.hpp"
+#include "esm/cluster/mpi.hpp"
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  esm::dist::environment mpi;
+  esm::cluster::environment mpi;
   return RUN_ALL_TESTS();
 }

@@ -7,16 +7,16 @@
 #include <cstdint>
 
 #include "esm/common/error.hpp"
-#include "esm/dist/job_config.hpp"
+#include "esm/profile/job_config.hpp"
 #include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const auto options = esm::dist::job_options();
+  static const auto options = esm::profile::job_options();
   const std::string& path = esm::fuzz::as_file(data, size, ".ini");
   try {
     boost::program_options::variables_map vm;
-    esm::dist::store_ini(path, options, vm);
-    const esm::dist::job_config job = esm::dist::resolve_job(vm);
+    esm::profile::store_ini(path, options, vm);
+    const esm::profile::job_config job = esm::profile::resolve_job(vm);
     (void)job.sample_request();
     (void)job.max_samples();
   } catch (const esm::usage_error&) {

@@ -2,8 +2,8 @@
 # esm loop end to end on the CPU backend, 2 ranks: the loop stops by itself, the dataset holds
 # every arch once (initial + the recorded batches) and a /loop row per (iteration, depth bin);
 # SIGTERM during a loop exits 3 and --resume finishes it with consecutive iterations.
-# Arguments: esm binary, mpiexec, h5dump (tests/dist/common.sh).
-source "$(dirname "$0")/../dist/common.sh"
+# Arguments: esm binary, mpiexec, h5dump (tests/profile/common.sh).
+source "$(dirname "$0")/../profile/common.sh"
 
 # common.sh's tiny job (drift guard on, a write per chunk) with a [loop] section.
 sed 's/^path = tiny.h5$/path = loop.h5/; s/^chunk = 2$/chunk = 1/' tiny.ini > loop.ini

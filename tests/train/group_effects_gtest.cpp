@@ -145,11 +145,11 @@ TEST(GroupEffects, CorrectedLabelsFitNearerTheTruth) {
   o.kinds = {"ridge"};
   o.members = 1;
   o.seed = 2;
-  const auto as_measured = fit_final(dist::communicator::world(), v, data.y, o);
+  const auto as_measured = fit_final(cluster::communicator::world(), v, data.y, o);
   o.label_groups = measuring_groups(contents, data.dataset_rows);
   ASSERT_TRUE(has_groups(o.label_groups));
   group_effect_estimate e;
-  const auto corrected = fit_final(dist::communicator::world(), v, data.y, o, {}, &e);
+  const auto corrected = fit_final(cluster::communicator::world(), v, data.y, o, {}, &e);
   EXPECT_EQ(e.groups, 22u);
   EXPECT_GT(e.shared_sd, 0.03);
 
@@ -169,13 +169,13 @@ TEST(GroupEffects, CorrectedLabelsFitNearerTheTruth) {
   EXPECT_LT(err_corrected, 0.8 * err_measured) << "corrected " << err_corrected << ", as measured " << err_measured;
 
   // Cross-validation scores against the labels as measured, and reports each fold's estimate.
-  const auto cv = cross_validate(dist::communicator::world(), v, data.y, data.bins, o);
-  if (dist::communicator::world().rank() == 0) {
+  const auto cv = cross_validate(cluster::communicator::world(), v, data.y, data.bins, o);
+  if (cluster::communicator::world().rank() == 0) {
     EXPECT_EQ(cv.group_effects.size(), o.folds);
     EXPECT_EQ(cv.models.front().overall.n, data.y.size());
   }
   o.label_groups.pop_back();
-  EXPECT_THROW((void)cross_validate(dist::communicator::world(), v, data.y, data.bins, o), error);
+  EXPECT_THROW((void)cross_validate(cluster::communicator::world(), v, data.y, data.bins, o), error);
   std::filesystem::remove_all(dir);
 }
 

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "esm/dist/mpi.hpp"
+#include "esm/cluster/mpi.hpp"
 #include "train/synthetic_dataset.hpp"
 
 int main(int argc, char** argv) {
@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage: esm_make_synthetic_dataset PATH COUNT [NOISE] [SEED] [FAILED_EVERY] [RESOLUTION] [GROUP_SIZE] [GROUP_SD]\n";
     return 2;
   }
-  esm::dist::environment mpi;
+  esm::cluster::environment mpi;
   esm::test::write_synthetic_dataset(argv[1], std::strtoull(argv[2], nullptr, 10), argc > 3 ? std::atof(argv[3]) : 0.0,
                                      argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 0,
                                      argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 0,

@@ -91,11 +91,11 @@ inline void write_synthetic_dataset(const std::string& path, std::size_t count, 
     row.run = 0;
     row.rank = 0;
     if (failed_every && i % failed_every == failed_every - 1) {
-      row.status = static_cast<std::int32_t>(row_status::failed);
+      set_status(row, row_status::failed);
       row.error_code = static_cast<std::int32_t>(error_code::run_failed);
     } else {
       const double ms = synthetic_latency_ms(archs[i]) * (1.0 + noise * r.normal()) * group_factor;
-      row.status = static_cast<std::int32_t>(row_status::done);
+      set_status(row, row_status::done);
       row.trimmed_mean_ms = row.median_ms = row.mean_ms = row.min_ms = row.max_ms = row.p10_ms = row.p90_ms = ms;
       row.std_ms = 0;
       row.reference_ms = group_size > 0 ? 2.0 + 1e-3 * static_cast<double>(i / group_size) : 2.0;

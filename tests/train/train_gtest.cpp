@@ -45,7 +45,7 @@ class Training : public ::testing::Test {
     o.kinds = std::move(kinds);
     o.members = members;
     o.seed = 3;
-    return cross_validate(dist::communicator::world(), surrogate::matrix_view(x.rows, x.cols, x.data), d.y, d.bins, o);
+    return cross_validate(cluster::communicator::world(), surrogate::matrix_view(x.rows, x.cols, x.data), d.y, d.bins, o);
   }
 
   static model_file model_file_of(const training_data& d, const features::encoding_spec& spec,
@@ -180,7 +180,7 @@ TEST_F(Training, ModelFileRoundTripPredictsIdentically) {
   const surrogate::matrix_view v(x.rows, x.cols, x.data);
   cv_options o;
   o.members = 2;
-  const auto model = fit_final(dist::communicator::world(), v, d.y, o);
+  const auto model = fit_final(cluster::communicator::world(), v, d.y, o);
   model_file m = model_file_of(d, spec, enc, o, model);
   m.cv = {{"ridge", -1, {}, 1.5}, {"ridge", 10, {}, 0}};
   const std::string path = (dir_ / "model.h5").string();
@@ -235,7 +235,7 @@ TEST_F(Training, InterleavedLabelCancelsRoundDriftAndSpikesWithinAGroup) {
   const double drift[rounds] = {1.0, 1.3, 0.85, 1.1};
   for (std::size_t i = 0; i < c.results.size(); ++i) {
     auto& r = c.results[i];
-    r.status = static_cast<std::int32_t>(dataset::row_status::done);
+    set_status(r, dataset::row_status::done);
     r.run = 0;
     r.rank = 0;
     r.n = n;
@@ -254,7 +254,7 @@ TEST_F(Training, InterleavedLabelCancelsRoundDriftAndSpikesWithinAGroup) {
       }
     }
   }
-  c.results[5].status = static_cast<std::int32_t>(dataset::row_status::failed);
+  set_status(c.results[5], dataset::row_status::failed);
   const auto y = interleaved_labels(c);
   ASSERT_EQ(y.size(), c.results.size());
   double log_mean = 0, normalised_log_mean = 0;
@@ -393,9 +393,9 @@ TEST_F(Training, ModelFileKeepsDomainIntervalsAndFlagsOutOfDomainArchs) {
   cv_options o;
   o.kinds = {"ridge"};
   o.members = 1;
-  const auto cv = cross_validate(dist::communicator::world(), v, d.y, d.bins, o);
+  const auto cv = cross_validate(cluster::communicator::world(), v, d.y, d.bins, o);
   ASSERT_EQ(cv.models.front().interval_hits.size(), d.y.size());
-  const auto model = fit_final(dist::communicator::world(), v, d.y, o);
+  const auto model = fit_final(cluster::communicator::world(), v, d.y, o);
   model_file m = model_file_of(d, spec, enc, o, model);
   m.info.domain = domain_of(sp, d.archs);
   m.info.intervals = fit_intervals(cv.models.front().predictions, d.y, d.bins);

@@ -97,7 +97,7 @@ struct device_identity {
 };
 
 /// What a GPU runtime says about the devices this process sees. Injectable so that the binding
-/// policy (src/dist) is tested with made-up nodes; the cudnn backend answers through CUDA.
+/// policy (src/cluster) is tested with made-up nodes; the cudnn backend answers through CUDA.
 class device_query {
  public:
   virtual ~device_query() = default;

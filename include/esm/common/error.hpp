@@ -1,7 +1,7 @@
 // Error types shared by every layer of esm.
 //
 // esm throws inside and turns exceptions into exit codes only at the top of a command (src/cli/main.cpp,
-// and dist::all_or_none for the MPI commands), by class alone:
+// and cluster::all_or_none for the MPI commands), by class alone:
 //   usage_error  -> bad input from the user (exit code 2, one line on stderr)
 //   file_error   -> a usage_error: an input file esm cannot use or an output it cannot write (exit 2)
 //   esm::error   -> anything else that went wrong (exit code 1)

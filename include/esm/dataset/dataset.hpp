@@ -57,7 +57,7 @@ struct io_stats {
 /// Every rank calls it; rank 0 alone builds the file in memory (HDF5's core driver) and writes it
 /// with plain write()s, so that a full disk is one clean error on one rank (file_error naming the
 /// OS's reason, the file removed), never parallel HDF5 failing on some ranks half-way through its
-/// metadata. Callers agree on the outcome (dist::all_or_none), build at partial_path(path) and
+/// metadata. Callers agree on the outcome (cluster::all_or_none), build at partial_path(path) and
 /// rename once it succeeded.
 void create(MPI_Comm comm, const std::string& file_path, const provenance& prov, const run_info& first_run,
             const std::vector<arch_entry>& plan);

@@ -95,6 +95,10 @@ struct result_row {
 };
 static_assert(sizeof(result_row) == 272);
 
+/// A result row's status (stored as the int32 value of the HDF5 enum /results.status).
+[[nodiscard]] constexpr row_status status_of(const result_row& r) { return static_cast<row_status>(r.status); }
+constexpr void set_status(result_row& r, row_status s) { r.status = static_cast<std::int32_t>(s); }
+
 /// The value of a row that has not been measured: status pending, statistics NaN.
 [[nodiscard]] result_row pending_row();
 

@@ -2,7 +2,7 @@
 // depth-balanced initial sample, then repeat { cross-validate surrogates, judge the ±10% accuracy
 // of every depth bin, stop or draw the next batch } on all MPI ranks, growing ONE dataset.
 //
-// Measuring is `esm profile`'s machinery (dist::run_profile) run on the dataset's pending rows;
+// Measuring is `esm profile`'s machinery (profile::run_profile) run on the dataset's pending rows;
 // a new batch is appended with dataset::extend before it is measured. Every iteration leaves one
 // /loop row per depth bin (schema.hpp: loop_row), written before its batch is appended, so that
 // --resume can tell where it stopped: it finishes the pending rows, then trains the next iteration.
@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "esm/dist/job_config.hpp"
-#include "esm/dist/mpi.hpp"
+#include "esm/profile/job_config.hpp"
+#include "esm/cluster/mpi.hpp"
 #include "esm/loop/policy.hpp"
 
 namespace esm::loop {
@@ -38,7 +38,7 @@ struct loop_config {
 [[nodiscard]] loop_config resolve_loop(const boost::program_options::variables_map& vm);
 
 struct loop_request {
-  dist::job_config job;  ///< [sample] count is the loop's initial sample
+  profile::job_config job;  ///< [sample] count is the loop's initial sample
   loop_config loop;
   bool resume = false;
   std::string command_line;
@@ -47,6 +47,6 @@ struct loop_request {
 /// Collective. Returns exit_code::ok (stopped by the policy, or already stopped) or
 /// exit_code::interrupted (SIGTERM / SIGUSR1; continue with --resume). Throws collective_error for
 /// failures all ranks agree on; aborts all ranks for a failure of one.
-[[nodiscard]] int run_loop(const dist::communicator& world, const loop_request& request);
+[[nodiscard]] int run_loop(const cluster::communicator& world, const loop_request& request);
 
 }  // namespace esm::loop

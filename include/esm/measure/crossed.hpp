@@ -2,7 +2,7 @@
 // repetitions each time, in two interleaved groups with different mates, so the groups' own level
 // errors can be told apart from the archs' latencies and removed.
 //
-// Why: on the quiet 440-arch interleaved runs (docs/performance.md §4e) the archs of one group share
+// Why: on the quiet 440-arch interleaved runs (docs/lab/2026-12-06-group-error.md) the archs of one group share
 // a level error against the reference of 2.3% (run 1) and 1.3% (run 2) standard deviation,
 // independent between runs (correlation 0.12) and unrelated to the reference's own reading: most of
 // a label's noise. One group per arch cannot separate it from the archs' latencies; two crossed

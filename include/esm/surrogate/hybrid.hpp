@@ -20,7 +20,9 @@ namespace esm::surrogate {
 class hybrid_regressor final : public regressor {
  public:
   /// `trees` must fit log targets (log_target = true): they model log(y / linear prediction).
-  explicit hybrid_regressor(ridge_options linear = {}, xgboost_options trees = {});
+  /// `cache` (owned by the caller, outliving the fits; may be null) keeps the trees' tuning
+  /// searches for this model and its clones.
+  explicit hybrid_regressor(ridge_options linear = {}, xgboost_options trees = {}, tuning_cache* cache = nullptr);
 
   [[nodiscard]] std::string_view kind() const override { return "hybrid"; }
   /// The linear part's inner folds use a fixed seed, so members that differ only in `seed` share
@@ -41,6 +43,7 @@ class hybrid_regressor final : public regressor {
   xgboost_regressor trees_;
   ridge_options linear_options_;
   xgboost_options tree_options_;
+  tuning_cache* cache_ = nullptr;
 };
 
 }  // namespace esm::surrogate

@@ -15,6 +15,8 @@
 
 namespace esm::surrogate {
 
+class tuning_cache;
+
 /// What training minimises. The network's output is always a standardised log-latency, so
 /// predictions are positive under either loss.
 enum class mlp_loss {
@@ -48,8 +50,9 @@ struct mlp_options {
   double weight_decay = 0.5;
   /// Pick the width (two equal hidden layers of mlp_tuning_widths) and weight_decay
   /// (mlp_tuning_decays) by inner 3-fold CV on the training rows before the fit; inner folds and
-  /// fits use a fixed seed, so the choice depends only on the rows (members and ranks agree). Off
-  /// by default here; make_regressor("mlp"), i.e. esm train, turns it on.
+  /// fits use a fixed seed, so the choice depends only on the rows (members and ranks agree), and
+  /// a tuning_cache given to the model keeps it for the next fit on the same rows. Off by default
+  /// here; make_regressor("mlp"), i.e. esm train, turns it on.
   bool tune = false;
 
   /// Throws esm::usage_error naming the first bad field.
@@ -61,7 +64,9 @@ inline const std::vector<double> mlp_tuning_decays{0.1, 0.5, 2.0};
 
 class mlp_regressor final : public regressor {
  public:
-  explicit mlp_regressor(mlp_options options = {});
+  /// `cache` (owned by the caller, outliving the fits; may be null) keeps the tuning's searches
+  /// for this model and its clones.
+  explicit mlp_regressor(mlp_options options = {}, tuning_cache* cache = nullptr);
   ~mlp_regressor() override;
   mlp_regressor(const mlp_regressor&);
   mlp_regressor& operator=(const mlp_regressor&);
@@ -88,6 +93,7 @@ class mlp_regressor final : public regressor {
  private:
   struct network;
   mlp_options options_;
+  tuning_cache* cache_ = nullptr;
   std::unique_ptr<network> net_;
   std::size_t epochs_run_ = 0;
   std::size_t best_epoch_ = 0;

@@ -1,4 +1,4 @@
-// The one interface every latency surrogate implements (ridge, MLP, XGBoost trees, ensembles).
+// The one interface every latency surrogate implements, and the table of the kinds that implement it.
 //
 // Contract shared by all kinds:
 //  - targets are latencies in ms, finite and > 0; fit() throws esm::error otherwise;
@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -24,7 +25,7 @@ class regressor {
  public:
   virtual ~regressor() = default;
 
-  /// "ridge", "mlp", "xgboost", "hybrid" or "ensemble": the value of the state's "kind" entry.
+  /// The registered kind (kind_table()): the value of the state's "kind" entry.
   [[nodiscard]] virtual std::string_view kind() const = 0;
 
   /// Fits rows x (one architecture encoding per row) to latencies y_ms (y_ms.size() == x.rows).
@@ -56,11 +57,44 @@ class regressor {
   regressor& operator=(const regressor&) = default;
 };
 
-/// A regressor of `kind` with default options ("ensemble" is the default ensemble). Throws
-/// esm::usage_error for an unknown kind.
-[[nodiscard]] std::unique_ptr<regressor> make_regressor(std::string_view kind);
+class tuning_cache;
 
-/// A model of the state's "kind", loaded from it.
+/// One surrogate kind, registered once in kind_table() (src/surrogate/regressor.cpp): every
+/// factory, loader, default list and help text reads it.
+struct surrogate_kind {
+  std::string_view name;         ///< the value of a model state's "kind" entry and of --kinds
+  std::string_view description;  ///< one line, for help texts
+  /// A new, unfitted model in esm train's configuration (tuning on where the kind tunes), keeping
+  /// its hyper-parameter searches in `cache` (may be null; see tuning_cache.hpp).
+  std::unique_ptr<regressor> (*make)(tuning_cache* cache);
+  /// A model loaded from a state of this kind (throws esm::error for a malformed state).
+  std::unique_ptr<regressor> (*load)(const model_state& state);
+  bool in_default_set;  ///< fitted by esm train unless --kinds says otherwise
+};
+
+/// Every registered kind, in the order help texts list them.
+[[nodiscard]] std::span<const surrogate_kind> kind_table();
+
+/// The registered kind called `name`, or nullptr.
+[[nodiscard]] const surrogate_kind* find_kind(std::string_view name);
+
+/// Names of the kinds in the default set, in table order: esm train's --kinds default.
+[[nodiscard]] std::vector<std::string> default_kinds();
+
+/// Which kinds kind_names() lists.
+enum class kind_set { all, defaults };
+
+/// The names of `which` kinds joined by `separator`, for help and error texts
+/// ("ridge, mlp, xgboost, hybrid, ensemble").
+[[nodiscard]] std::string kind_names(kind_set which = kind_set::all, std::string_view separator = ", ");
+
+/// A registered kind's model in esm train's configuration (kind_table()'s make), keeping its and
+/// its clones' tuning searches in `cache` when one is given (owned by the caller, outliving their
+/// fits; share one between the fits of one cross-validation or final fit). Throws
+/// esm::usage_error naming the kind and the known ones for an unknown kind.
+[[nodiscard]] std::unique_ptr<regressor> make_regressor(std::string_view kind, tuning_cache* cache = nullptr);
+
+/// A model of the state's "kind", loaded from it (throws esm::error for an unknown kind).
 [[nodiscard]] std::unique_ptr<regressor> load_regressor(const model_state& state);
 
 /// Throws esm::error unless x has rows, y_ms.size() == x.rows, every x is finite and every y is

@@ -23,6 +23,8 @@ class xgboost_error : public error {
 
 namespace esm::surrogate {
 
+class tuning_cache;
+
 struct xgboost_options {
   std::size_t rounds = 400;  ///< boosting rounds (trees); the most kept with early stopping
   std::size_t max_depth = 6;
@@ -45,7 +47,8 @@ struct xgboost_options {
   /// Pick max_depth, min_child_weight, eta and the number of trees by inner K-fold CV on the
   /// training rows (xgboost_tuning_grid, early stopping on each inner fold) before the final fit.
   /// The inner folds and the inner fits' seeds are fixed, so the choice depends only on the rows:
-  /// every member, rank and rank count picks the same. After fit, options() holds the chosen
+  /// every member, rank and rank count picks the same, and a tuning_cache given to the model keeps
+  /// it for the next fit on the same rows. After fit, options() holds the chosen
   /// values and tune is kept (a clone tunes again on its own rows). Off by default here (explicit
   /// options are used as given); make_regressor("xgboost"), i.e. esm train, turns it on.
   bool tune = false;
@@ -78,7 +81,9 @@ struct xgboost_tuned {
 
 class xgboost_regressor final : public regressor {
  public:
-  explicit xgboost_regressor(xgboost_options options = {});
+  /// `cache` (owned by the caller, outliving the fits; may be null) keeps the tuning's searches
+  /// for this model and its clones.
+  explicit xgboost_regressor(xgboost_options options = {}, tuning_cache* cache = nullptr);
   ~xgboost_regressor() override;
   xgboost_regressor(const xgboost_regressor&) = delete;
   xgboost_regressor& operator=(const xgboost_regressor&) = delete;
@@ -103,6 +108,7 @@ class xgboost_regressor final : public regressor {
  private:
   struct handles;
   xgboost_options options_;
+  tuning_cache* cache_ = nullptr;
   std::unique_ptr<handles> booster_;
   std::size_t features_ = 0;
   std::size_t rounds_kept_ = 0;

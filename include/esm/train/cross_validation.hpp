@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "esm/dist/mpi.hpp"
+#include "esm/cluster/mpi.hpp"
 #include "esm/surrogate/ensemble.hpp"
 #include "esm/surrogate/metrics.hpp"
 #include "esm/train/group_effects.hpp"
@@ -18,7 +18,7 @@
 namespace esm::train {
 
 struct cv_options {
-  std::vector<std::string> kinds{"ridge", "mlp", "xgboost", "hybrid"};
+  std::vector<std::string> kinds = surrogate::default_kinds();  ///< the registry's default set
   std::size_t folds = 5;
   std::size_t members = 5;  ///< per kind
   std::uint64_t seed = 0;
@@ -56,14 +56,14 @@ struct cv_report {
 };
 
 /// Collective. The report is complete on rank 0 (other ranks get an empty one).
-[[nodiscard]] cv_report cross_validate(const dist::communicator& comm, surrogate::matrix_view x,
+[[nodiscard]] cv_report cross_validate(const cluster::communicator& comm, surrogate::matrix_view x,
                                        const std::vector<double>& y, const std::vector<int>& bins,
                                        const cv_options& options);
 
 /// Collective: the final model on all rows, members fitted across the ranks; returned on every rank.
 /// `kind_weights` (rank 0's value is used; empty: equal) weighs the kinds in the ensemble.
 /// With options.label_groups, `group_effects` (optional) receives the estimate on all rows.
-[[nodiscard]] surrogate::ensemble_regressor fit_final(const dist::communicator& comm, surrogate::matrix_view x,
+[[nodiscard]] surrogate::ensemble_regressor fit_final(const cluster::communicator& comm, surrogate::matrix_view x,
                                                       const std::vector<double>& y, const cv_options& options,
                                                       std::vector<double> kind_weights = {},
                                                       group_effect_estimate* group_effects = nullptr);

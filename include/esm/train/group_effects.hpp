@@ -2,7 +2,7 @@
 //
 // The archs one rank times together (an interleaved group: the same run, rank and reference
 // reading) share a random level error against their reference: 2.3% sd on one quiet 440-arch
-// run, uncorrelated between runs (docs/performance.md section 4e). A latency model cannot learn
+// run, uncorrelated between runs (docs/lab/2026-12-06-group-error.md). A latency model cannot learn
 // it from the arch, but it can be estimated from the group's out-of-fold residuals and taken out
 // of the labels a model is fitted on. Only training labels change: cross-validation still scores
 // against the labels as measured, and predictions never look at groups.
@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "esm/dataset/dataset.hpp"
-#include "esm/dist/mpi.hpp"
+#include "esm/cluster/mpi.hpp"
 #include "esm/surrogate/matrix.hpp"
 
 namespace esm::train {
@@ -54,7 +54,7 @@ struct group_effect_estimate {
 /// its fits (set, fold) are spread over the ranks, each with a seed from (seed, set, fold) only, so
 /// the result does not depend on the rank count. `estimates` (optional) receives each set's estimate.
 [[nodiscard]] std::vector<std::vector<double>> group_corrected_labels(
-    const dist::communicator& comm, surrogate::matrix_view x, std::span<const double> y,
+    const cluster::communicator& comm, surrogate::matrix_view x, std::span<const double> y,
     std::span<const std::int64_t> groups, const std::vector<std::vector<std::size_t>>& train_sets,
     std::uint64_t seed, std::size_t inner_folds = 5, std::vector<group_effect_estimate>* estimates = nullptr);
 

@@ -1,5 +1,5 @@
 // Rank -> device / CPU binding: the pure decisions and the Linux facts they are fed with.
-#include "esm/dist/binding.hpp"
+#include "esm/cluster/binding.hpp"
 
 #include <sched.h>
 
@@ -13,7 +13,7 @@
 
 #include "esm/common/error.hpp"
 
-namespace esm::dist {
+namespace esm::cluster {
 
 int choose_device(int visible_devices, int local_rank, int local_size, bool allow_sharing) {
   if (visible_devices <= 0) throw usage_error("no GPU is visible to this rank (check CUDA_VISIBLE_DEVICES)");
@@ -113,38 +113,6 @@ cpu_plan plan_cpus(const std::vector<std::vector<int>>& allowed, int local_rank,
   return plan;
 }
 
-std::string cpu_list_text(std::vector<int> cpus) {
-  std::sort(cpus.begin(), cpus.end());
-  cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
-  std::string text;
-  for (std::size_t i = 0; i < cpus.size();) {
-    std::size_t j = i;
-    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
-    if (!text.empty()) text += ',';
-    text += std::to_string(cpus[i]);
-    if (j > i) text += "-" + std::to_string(cpus[j]);
-    i = j + 1;
-  }
-  return text;
-}
-
-std::vector<int> parse_cpu_list(const std::string& text) {
-  std::vector<int> cpus;
-  std::istringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    try {
-      const auto dash = item.find('-');
-      const int lo = std::stoi(item.substr(0, dash));
-      const int hi = dash == std::string::npos ? lo : std::stoi(item.substr(dash + 1));
-      for (int cpu = lo; cpu <= hi; ++cpu) cpus.push_back(cpu);
-    } catch (const std::logic_error&) {
-      throw error("malformed CPU list '" + text + "'");
-    }
-  }
-  return cpus;
-}
-
 std::vector<int> current_cpus() {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -161,7 +129,7 @@ void pin_to(const std::vector<int>& cpus) {
   cpu_set_t set;
   CPU_ZERO(&set);
   for (const int cpu : cpus) CPU_SET(cpu, &set);
-  if (sched_setaffinity(0, sizeof set, &set) != 0) throw error("sched_setaffinity to CPUs " + cpu_list_text(cpus) + " failed");
+  if (sched_setaffinity(0, sizeof set, &set) != 0) throw error("sched_setaffinity to CPUs " + int_ranges_text(cpus) + " failed");
 }
 
 namespace {
@@ -200,4 +168,4 @@ std::vector<device_info> driver_gpus(const std::filesystem::path& root) {
   return all;
 }
 
-}  // namespace esm::dist
+}  // namespace esm::cluster

@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include "esm/common/error.hpp"
-#include "esm/dist/job_config.hpp"
+#include "esm/profile/job_config.hpp"
 
 namespace po = boost::program_options;
 
-namespace esm::dist {
+namespace esm::profile {
 namespace {
 
 const char* minimal = R"(
@@ -187,4 +187,4 @@ TEST(JobConfig, SyntaxErrorIsAUsageError) {
 }
 
 }  // namespace
-}  // namespace esm::dist
+}  // namespace esm::profile

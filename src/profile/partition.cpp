@@ -1,5 +1,5 @@
 // Static (LPT) and dynamic work partitioning.
-#include "esm/dist/partition.hpp"
+#include "esm/profile/partition.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "esm/common/error.hpp"
 
-namespace esm::dist {
+namespace esm::profile {
 
 partition_mode parse_partition_mode(std::string_view text) {
   if (text == "lpt") return partition_mode::lpt;
@@ -45,4 +45,4 @@ std::vector<std::vector<std::size_t>> lpt_partition(std::span<const double> cost
   return out;
 }
 
-}  // namespace esm::dist
+}  // namespace esm::profile

@@ -29,7 +29,7 @@ class mpi_error : public error {
 
 }  // namespace esm
 
-namespace esm::dist {
+namespace esm::cluster {
 
 [[noreturn]] void throw_mpi_error(int code, std::string_view call, std::source_location where);
 
@@ -37,11 +37,11 @@ inline void check(int code, std::string_view call, std::source_location where = 
   if (code != MPI_SUCCESS) throw_mpi_error(code, call, where);
 }
 
-}  // namespace esm::dist
+}  // namespace esm::cluster
 
-#define ESM_MPI(call) ::esm::dist::check((call), #call)
+#define ESM_MPI(call) ::esm::cluster::check((call), #call)
 
-namespace esm::dist {
+namespace esm::cluster {
 
 /// MPI_Init_thread (funneled) / MPI_Finalize. One per process; the first object of a command.
 class environment {
@@ -165,4 +165,4 @@ class shared_counter {
 /// MPI_Get_library_version's text, first line.
 [[nodiscard]] std::string library_version();
 
-}  // namespace esm::dist
+}  // namespace esm::cluster

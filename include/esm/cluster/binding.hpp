@@ -16,8 +16,9 @@
 #include <vector>
 
 #include "esm/backend/backend.hpp"
+#include "esm/common/int_ranges.hpp"
 
-namespace esm::dist {
+namespace esm::cluster {
 
 class communicator;
 
@@ -79,11 +80,6 @@ struct cpu_plan {
 ///  - not enough CPUs for disjoint slices, or sets that overlap partly: no pinning, and a note.
 [[nodiscard]] cpu_plan plan_cpus(const std::vector<std::vector<int>>& allowed, int local_rank, int threads_per_rank);
 
-/// "0-3,8,10-11" from a CPU list.
-[[nodiscard]] std::string cpu_list_text(std::vector<int> cpus);
-/// The CPU list of such a text (inverse of cpu_list_text). Throws esm::error for a malformed one.
-[[nodiscard]] std::vector<int> parse_cpu_list(const std::string& text);
-
 /// This process's CPU affinity (sched_getaffinity).
 [[nodiscard]] std::vector<int> current_cpus();
 /// Pins this process (and the threads it creates later) to `cpus` (sched_setaffinity).
@@ -94,4 +90,4 @@ void pin_to(const std::vector<int>& cpus);
 /// Not what a process may use: cgroups and CUDA_VISIBLE_DEVICES decide that (select_gpu).
 [[nodiscard]] std::vector<device_info> driver_gpus(const std::filesystem::path& root = "/proc/driver/nvidia/gpus");
 
-}  // namespace esm::dist
+}  // namespace esm::cluster

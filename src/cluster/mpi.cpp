@@ -1,5 +1,5 @@
 // MPI helpers: checked calls, owners, quiet collectives, agreement on failure, the shared counter.
-#include "esm/dist/mpi.hpp"
+#include "esm/cluster/mpi.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -8,7 +8,7 @@
 #include <iostream>
 #include <thread>
 
-namespace esm::dist {
+namespace esm::cluster {
 
 void throw_mpi_error(int code, std::string_view call, std::source_location where) {
   char text[MPI_MAX_ERROR_STRING] = "";
@@ -138,7 +138,7 @@ std::pair<std::int64_t, std::int64_t> exclusive_scan(const communicator& c, std:
 
 // Broadcast and gather wait quietly too: a blocking MPI_Bcast spins in Open MPI, and with more
 // ranks than cores (oversubscribed scale tests, CPU ranks beside their neighbours) the spinning
-// receivers took the cores from the ranks still forwarding the plan (docs/performance.md §9).
+// receivers took the cores from the ranks still forwarding the plan (docs/lab/2026-12-06-scale-hundreds-of-ranks.md).
 void broadcast(const communicator& c, std::string& bytes, int root) {
   std::uint64_t size = bytes.size();
   MPI_Request request = MPI_REQUEST_NULL;
@@ -233,4 +233,4 @@ std::string library_version() {
   return version;
 }
 
-}  // namespace esm::dist
+}  // namespace esm::cluster

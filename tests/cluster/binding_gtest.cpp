@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include "esm/common/error.hpp"
-#include "esm/dist/binding.hpp"
+#include "esm/cluster/binding.hpp"
 
-namespace esm::dist {
+namespace esm::cluster {
 namespace {
 
 TEST(ChooseDevice, OneVisibleDeviceIsUsed) {
@@ -227,15 +227,15 @@ TEST(PlanCpus, PartlyOverlappingSetsAreNotPinned) {
 }
 
 TEST(CpuListText, CompressesRanges) {
-  EXPECT_EQ(cpu_list_text({3, 0, 1, 2, 8, 10, 11}), "0-3,8,10-11");
-  EXPECT_EQ(cpu_list_text({}), "");
-  EXPECT_EQ(cpu_list_text({5}), "5");
+  EXPECT_EQ(int_ranges_text({3, 0, 1, 2, 8, 10, 11}), "0-3,8,10-11");
+  EXPECT_EQ(int_ranges_text({}), "");
+  EXPECT_EQ(int_ranges_text({5}), "5");
 }
 
 TEST(CpuListText, ParsesBack) {
-  EXPECT_EQ(parse_cpu_list("0-3,8,10-11"), (std::vector<int>{0, 1, 2, 3, 8, 10, 11}));
-  EXPECT_EQ(parse_cpu_list(""), std::vector<int>{});
-  EXPECT_THROW((void)parse_cpu_list("a-b"), error);
+  EXPECT_EQ(parse_int_ranges("0-3,8,10-11"), (std::vector<int>{0, 1, 2, 3, 8, 10, 11}));
+  EXPECT_EQ(parse_int_ranges(""), std::vector<int>{});
+  EXPECT_THROW((void)parse_int_ranges("a-b"), error);
 }
 
 TEST(RankTable, OneLinePerRank) {
@@ -252,4 +252,4 @@ TEST(RankTable, OneLinePerRank) {
 }
 
 }  // namespace
-}  // namespace esm::dist
+}  // namespace esm::cluster

@@ -14,11 +14,11 @@
 #include <string>
 
 #include "esm/backend/backend.hpp"
-#include "esm/dist/partition.hpp"
+#include "esm/profile/partition.hpp"
 #include "esm/measure/policy.hpp"
 #include "esm/space/sampler.hpp"
 
-namespace esm::dist {
+namespace esm::profile {
 
 struct job_config {
   // [space]
@@ -66,4 +66,4 @@ void store_ini(const std::string& path, const boost::program_options::options_de
 /// Typed, validated settings. Throws usage_error naming the key for any bad value.
 [[nodiscard]] job_config resolve_job(const boost::program_options::variables_map& vm);
 
-}  // namespace esm::dist
+}  // namespace esm::profile

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace esm::dist {
+namespace esm::profile {
 
 enum class partition_mode {
   lpt,      ///< static: each rank gets its share up front (no communication while measuring)
@@ -24,4 +24,4 @@ enum class partition_mode {
 /// Job indices sorted by decreasing cost (ties: lower index first): the dynamic mode's order.
 [[nodiscard]] std::vector<std::size_t> by_decreasing_cost(std::span<const double> costs);
 
-}  // namespace esm::dist
+}  // namespace esm::profile

@@ -11,7 +11,7 @@
 
 #include "esm/common/error.hpp"
 
-namespace esm::dist::wire {
+namespace esm::profile::wire {
 
 class writer {
  public:
@@ -76,4 +76,4 @@ class reader {
   std::size_t at_ = 0;
 };
 
-}  // namespace esm::dist::wire
+}  // namespace esm::profile::wire

@@ -5,9 +5,9 @@
 #include <numeric>
 
 #include "esm/common/error.hpp"
-#include "esm/dist/partition.hpp"
+#include "esm/profile/partition.hpp"
 
-namespace esm::dist {
+namespace esm::profile {
 namespace {
 
 double load(const std::vector<std::size_t>& part, const std::vector<double>& costs) {
@@ -85,4 +85,4 @@ TEST(PartitionMode, Parses) {
 }
 
 }  // namespace
-}  // namespace esm::dist
+}  // namespace esm::profile

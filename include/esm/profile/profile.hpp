@@ -15,11 +15,11 @@
 
 #include "esm/dataset/schema.hpp"
 
-#include "esm/dist/job_config.hpp"
-#include "esm/dist/mpi.hpp"
+#include "esm/profile/job_config.hpp"
+#include "esm/cluster/mpi.hpp"
 #include "esm/space/space.hpp"
 
-namespace esm::dist {
+namespace esm::profile {
 
 struct profile_request {
   job_config job;  ///< identical on every rank
@@ -42,10 +42,10 @@ struct profile_request {
 /// Collective. Returns exit_code::ok or exit_code::interrupted. Throws collective_error (on every
 /// rank) for failures all ranks agree on, e.g. a usage error found by rank 0; aborts all ranks
 /// for a failure of one rank that the others cannot know about.
-[[nodiscard]] int run_profile(const communicator& world, const profile_request& request);
+[[nodiscard]] int run_profile(const cluster::communicator& world, const profile_request& request);
 
 /// Installs the SIGTERM / SIGUSR1 handlers (the first of each stops the run gracefully; a second
 /// SIGTERM kills as usual).
 void install_stop_handlers();
 
-}  // namespace esm::dist
+}  // namespace esm::profile
