@@ -4,7 +4,7 @@
 # installation or pip's nvidia/cudnn package directory (python3 -c "import nvidia.cudnn, os;
 # print(os.path.dirname(nvidia.cudnn.__file__))"), whose lib/ may hold only libcudnn.so.9 (no
 # unversioned libcudnn.so) and which may have no include/. Headers can then come from a separate
-# copy: -DESM_CUDNN_INCLUDE_DIR=<dir with cudnn.h> (tools/gpu-check.sh passes tools/cudnn-include,
+# copy: -DESM_CUDNN_INCLUDE_DIR=<dir with cudnn.h> (tools/gpu-check/gpu-check.sh passes tools/gpu-check/cudnn-include,
 # a carried copy of /usr/local/cuda/include/cudnn*.h). Without ESM_CUDNN_ROOT, the CUDA toolkit's
 # directories are searched.
 set(ESM_CUDA_ENABLED OFF)

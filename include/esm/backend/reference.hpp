@@ -1,5 +1,5 @@
 // The reference executor: the network IR evaluated with plain loops in double precision.
-// It is the correctness oracle for the oneDNN and cuDNN backends (tests and tools/gpu-check.sh)
+// It is the correctness oracle for the oneDNN and cuDNN backends (tests and tools/gpu-check/gpu-check.sh)
 // and is also registered as the (slow) backend "reference".
 #pragma once
 
