@@ -25,11 +25,11 @@ setup_fail() { echo "FAIL: fixture: $*"; exit 1; }
 # ---- fixtures ------------------------------------------------------------------------------------
 mbv3='ofa-mbv3:w1.0:r192:d=2,2,2,2,2:k=3,3-3,3-3,3-3,3-3,3:e=3,3-3,3-3,3-3,3-3,3'
 resnet='ofa-resnet50:r192:d=0,0,0,0,0:w=0,0,0,0,0,0:e=20,20-20,20-20,20,20,20-20,20'
-# The shipped quick-start job, made small: 8 archs, 3 repetitions, one thread.
-sed -e 's/^count = .*/count = 8/' -e 's/^reps = .*/reps = 3/' -e 's/^warmup_runs = .*/warmup_runs = 1/' \
+# The shipped quick-start job, made small: 8 archs, plain mode, 3 repetitions, one thread.
+sed -e 's/^count = .*/count = 8/' -e 's/^mode = .*/mode = plain/' -e 's/^reps = .*/reps = 3/' -e 's/^warmup_runs = .*/warmup_runs = 1/' \
   -e 's/^warmup_ms = .*/warmup_ms = 0/' -e 's/^drift_every = .*/drift_every = 0/' -e 's/^threads = .*/threads = 1/' \
   -e "s|^path = .*|path = $fx/good.h5|" "$here/../../jobs/quickstart-cpu.ini" >"$fx/job.ini"
-grep -qx 'count = 8' "$fx/job.ini" && grep -qx 'reps = 3' "$fx/job.ini" || setup_fail "jobs/quickstart-cpu.ini changed shape"
+grep -qx 'count = 8' "$fx/job.ini" && grep -qx 'mode = plain' "$fx/job.ini" && grep -qx 'reps = 3' "$fx/job.ini" || setup_fail "jobs/quickstart-cpu.ini changed shape"
 (cd "$cwd" && "$mpiexec" -n 1 "$esm" profile --config "$fx/job.ini" >"$cap/profile.log" 2>&1) ||
   setup_fail "esm profile: $(tail -3 "$cap/profile.log")"
 (cd "$cwd" && "$esm" train --dataset "$fx/good.h5" --out "$fx/model.h5" --kinds ridge --folds 2 --members 1 \

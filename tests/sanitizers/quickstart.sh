@@ -13,7 +13,8 @@ arch=$("$esm" sample --space ofa-mbv3 --width w1.0 --resolution 128 --count 1 --
 "$esm" describe --arch "$arch" --json > /dev/null
 "$esm" bench --arch "$arch" --backend cpu --reps 10 --threads 1 > /dev/null
 mpirun -n 2 --oversubscribe "$esm" profile --config "$root/jobs/quickstart-cpu.ini" --output qs.h5 \
-  --sample.count=12 --measure.reps=10 --measure.drift_reps=10 --measure.warmup_ms=20
+  --sample.count=12 --measure.mode=plain --measure.reps=10 --measure.drift_every=6 --measure.drift_reps=10 \
+  --measure.warmup_ms=20
 "$esm" info qs.h5 > /dev/null
 mpirun -n 2 --oversubscribe "$esm" train --dataset qs.h5 --out qs.model.h5 --members 1 --folds 3
 "$esm" sample --space ofa-mbv3 --width w1.0 --resolution 128 --count 20 --seed 2 > archs.txt

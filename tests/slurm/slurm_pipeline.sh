@@ -32,8 +32,17 @@ wait_for() {  # JOBID STATE TIMEOUT_S
 }
 fail() { echo "FAIL: $*"; for f in "$work"/out/*.out "$work"/sig/*.out "$work"/*/logs/*; do [[ -f $f ]] && { echo "== $f"; tail -n 20 "$f"; }; done; exit 1; }
 
+# The shipped quickstart job as it was before it turned crossed (128 archs, 200 repetitions): 32
+# archs, plain, 30 repetitions, drift guard every 6. Same file name: the outputs are named after it.
+job=$work/quickstart-cpu.ini
+sed -e 's/^count = .*/count = 32/' -e 's/^mode = .*/mode = plain/' -e 's/^reps = .*/reps = 30/' \
+  -e 's/^drift_every = .*/drift_every = 6/' "$repo/jobs/quickstart-cpu.ini" >"$job"
+for line in 'count = 32' 'mode = plain' 'reps = 30' 'drift_every = 6'; do
+  grep -qx "$line" "$job" || fail "jobs/quickstart-cpu.ini changed shape (no '$line' after sed)"
+done
+
 # 1. pipeline: profile -> train (afterok)
-"$repo/slurm/pipeline.sh" "$repo/jobs/quickstart-cpu.ini" "$work/out" | tee "$work/pipeline.txt"
+"$repo/slurm/pipeline.sh" "$job" "$work/out" | tee "$work/pipeline.txt"
 profile_id=$(awk '/profile job/ {print $3}' "$work/pipeline.txt")
 train_id=$(awk '/train job/ {print $3}' "$work/pipeline.txt")
 [[ -n $profile_id && -n $train_id ]] || fail "pipeline.sh printed no job ids"
@@ -48,7 +57,7 @@ ls "$work"/out/logs/esm-profile-*-task0.out "$work"/out/logs/esm-profile-*-task1
 # 2. signal path: USR1 -> checkpoint (exit 3) -> requeue -> resume -> complete
 mkdir -p "$work/sig"
 sig_id=$(sbatch --parsable --chdir="$work/sig" --ntasks=2 --gpus-per-task=0 --cpus-per-task=1 --output="$work/sig/profile-%j.out" \
-  "$repo/slurm/profile.sbatch" "$repo/jobs/quickstart-cpu.ini" "$work/sig/sig.h5" --sample.count=44 --run.flush_interval_s=2)
+  "$repo/slurm/profile.sbatch" "$job" "$work/sig/sig.h5" --sample.count=44 --run.flush_interval_s=2)
 wait_for "$sig_id" RUNNING 60 || fail "signal job never ran"
 for _ in $(seq 120); do
   [[ -f $work/sig/sig.h5 ]] && "$esm" info "$work/sig/sig.h5" 2>/dev/null | grep -qE "done [1-9]" && break
