@@ -45,9 +45,12 @@ void print_header(std::ostream& os, const std::string& path, const dataset::cont
      << "made by      esm " << c.esm_version << ", " << c.hdf5_version << ", " << p.mpi_library_version << '\n'
      << "space        " << p.space << (p.variant.empty() ? "" : " " + p.variant) << ", " << c.archs.size()
      << " archs, sample seed " << p.sample_seed << '\n'
-     << "backend      " << p.backend << " " << p.precision << " batch " << p.batch_size << "  (" << p.backend_version
-     << ")\n"
+     << "backend      " << p.backend << " " << p.precision << " batch " << p.batch_size
+     << (p.backend_version.empty() ? "" : "  (" + p.backend_version + ")") << "\n"
      << (p.synthetic ? "SYNTHETIC    latencies computed from MACs, not measured (esm train needs --allow-synthetic)\n" : "")
+     << (p.backend == "imported" ? "IMPORTED     measured elsewhere, not by esm: " + p.device + "; source: " + p.imported_from +
+                                        "\n             inputs: " + p.input_sha256 + " (sha256)\n"
+                                  : "")
      << "measurement  " << p.measure_policy << '\n'
      << "config hash  " << p.config_hash << '\n'
      << "started      " << p.start_time << "  by: " << p.command_line << '\n'
@@ -138,9 +141,10 @@ std::string report(const std::string& path, const dataset::contents& c, std::siz
   if (provenance) print_provenance(os, c);
   print_status(os, s);
   print_runs(os, c);
-  print_ranks(os, s);
+  const bool imported = c.prov.backend == "imported";  // no ranks timed anything, no drift guard ran
+  if (!imported) print_ranks(os, s);
   print_depths(os, s);
-  print_drift(os, s.drift, max_events);
+  if (!imported) print_drift(os, s.drift, max_events);
   print_failures(os, s.failures, max_events);
   if (!c.algos.empty()) os << "\nalgorithm choices: " << c.algos.size() << " layer records\n";
   return os.str();
