@@ -39,12 +39,33 @@ std::string utc_text(double unix_s) {
   return text;
 }
 
+/// The value of `key` in section `section` of a resolved job text ("" when absent).
+std::string resolved_value(const std::string& text, const std::string& section, const std::string& key) {
+  std::istringstream in(text);
+  std::string line, current;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.front() == '[') {
+      current = line;
+    } else if (current == "[" + section + "]" && line.rfind(key + " = ", 0) == 0) {
+      return line.substr(key.size() + 3);
+    }
+  }
+  return "";
+}
+
+/// Where the plan came from: a sample (its seed) or a file (sample.policy = file: path, SHA-256).
+std::string plan_origin(const dataset::provenance& p) {
+  if (resolved_value(p.config_text, "sample", "policy") != "file") return "sample seed " + std::to_string(p.sample_seed);
+  return "from " + resolved_value(p.config_text, "sample", "file") + " (sha256 " +
+         resolved_value(p.config_text, "sample", "file_sha256").substr(0, 16) + "...)";
+}
+
 void print_header(std::ostream& os, const std::string& path, const dataset::contents& c) {
   const auto& p = c.prov;
   os << "dataset      " << path << "  (schema " << c.schema_version << ", " << c.units << ")\n"
      << "made by      esm " << c.esm_version << ", " << c.hdf5_version << ", " << p.mpi_library_version << '\n'
      << "space        " << p.space << (p.variant.empty() ? "" : " " + p.variant) << ", " << c.archs.size()
-     << " archs, sample seed " << p.sample_seed << '\n'
+     << " archs, " << plan_origin(p) << '\n'
      << "backend      " << p.backend << " " << p.precision << " batch " << p.batch_size
      << (p.backend_version.empty() ? "" : "  (" + p.backend_version + ")") << "\n"
      << (p.synthetic ? "SYNTHETIC    latencies computed from MACs, not measured (esm train needs --allow-synthetic)\n" : "")
