@@ -67,6 +67,18 @@ printf 'arch_index,gpu_ms\n0,1.5\n1,fast\n' >"$fx/imp_text.csv"
 printf 'arch_index,gpu_ms\n0,1.5\n' >"$fx/imp_short.csv"
 printf 'arch_index,gpu_ms\n0,1.5\n0,2.5\n' >"$fx/imp_dupindex.csv"
 printf 'arch_index,gpu_ms\n0,1.5\n1,"2.5\n' >"$fx/imp_quote.csv"
+# esm profile's sample.policy = file: 3 archs of {ini}'s width and resolution, damaged copies, and a
+# small synthetic dataset made from plan_changed.txt whose content then changes (--resume refuses it).
+"$esm" sample --space ofa-mbv3 --count 4 --width w1.0 --resolution 128 --seed 1 --out "$fx/plan4.txt" || setup_fail plan4.txt
+head -3 "$fx/plan4.txt" >"$fx/plan.txt"
+{ head -1 "$fx/plan.txt"; echo 'ofa-mbv3:w1.0:r128:d=2,2'; } >"$fx/plan_malformed.txt"
+{ head -1 "$fx/plan.txt"; echo "$resnet"; } >"$fx/plan_resnet.txt"
+{ head -2 "$fx/plan.txt"; head -1 "$fx/plan.txt"; } >"$fx/plan_dup.txt"
+cp "$fx/plan.txt" "$fx/plan_changed.txt"
+(cd "$cwd" && "$mpiexec" -n 1 "$esm" profile --config "$fx/job.ini" --output "$fx/plan.h5" --backend.name=synthetic \
+  --sample.policy=file --sample.file="$fx/plan_changed.txt" --sample.count=3 >"$cap/plan.log" 2>&1) ||
+  setup_fail "esm profile (plan file): $(tail -3 "$cap/plan.log")"
+{ head -2 "$fx/plan.txt"; tail -1 "$fx/plan4.txt"; } >"$fx/plan_changed.txt"  # 3 archs still, one other
 printf 'keep me\n' >"$fx/existing.txt"
 mkdir "$fx/ro" && printf 'keep me too\n' >"$fx/ro/kept.txt" && chmod 555 "$fx/ro"
 
