@@ -60,7 +60,10 @@ ofa_config parse_ofa_json(std::string_view text) {
     j = json::parse(text);
   } catch (const json::parse_error& e) {
     std::string why = e.what();
-    if (const auto at = why.find("]: "); at != std::string::npos) why = why.substr(at + 3);  // drop nlohmann's ids
+    // drop nlohmann's id: "[json.exception.parse_error.101] parse error at line 1, ..."
+    if (const auto at = why.find("] "); why.rfind("[json.exception.", 0) == 0 && at != std::string::npos) why = why.substr(at + 2);
+    // one JSON text per line: the column is what locates the problem
+    if (const auto at = why.find("at line 1, column "); at != std::string::npos) why.erase(at + 3, 8);
     throw usage_error("malformed JSON: " + why);
   }
   if (!j.is_object()) throw usage_error("expected a JSON object of once-for-all arch config keys");
