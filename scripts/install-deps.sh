@@ -15,6 +15,8 @@ packages=(
   libdnnl-dev ocl-icd-opencl-dev
   # The xgboost package too: libxgboost-dev's exported CMake targets name /usr/bin/xgboost.
   libxgboost-dev xgboost
+  # OFA arch configs (JSON lines) and external latency tables (CSV) for esm import; sha256 of its inputs.
+  nlohmann-json3-dev libcsv-dev libssl-dev
   # The analysis venv (scripts/setup-analysis.sh) pip-installs from PyPI over TLS: ca-certificates.
   # python3-dev: Python.h for the Python package's nanobind module (python/, its ctest).
   python3 python3-venv python3-dev

@@ -39,15 +39,39 @@ std::string utc_text(double unix_s) {
   return text;
 }
 
+/// The value of `key` in section `section` of a resolved job text ("" when absent).
+std::string resolved_value(const std::string& text, const std::string& section, const std::string& key) {
+  std::istringstream in(text);
+  std::string line, current;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.front() == '[') {
+      current = line;
+    } else if (current == "[" + section + "]" && line.rfind(key + " = ", 0) == 0) {
+      return line.substr(key.size() + 3);
+    }
+  }
+  return "";
+}
+
+/// Where the plan came from: a sample (its seed) or a file (sample.policy = file: path, SHA-256).
+std::string plan_origin(const dataset::provenance& p) {
+  if (resolved_value(p.config_text, "sample", "policy") != "file") return "sample seed " + std::to_string(p.sample_seed);
+  return "from " + resolved_value(p.config_text, "sample", "file") + " (sha256 " +
+         resolved_value(p.config_text, "sample", "file_sha256").substr(0, 16) + "...)";
+}
+
 void print_header(std::ostream& os, const std::string& path, const dataset::contents& c) {
   const auto& p = c.prov;
   os << "dataset      " << path << "  (schema " << c.schema_version << ", " << c.units << ")\n"
      << "made by      esm " << c.esm_version << ", " << c.hdf5_version << ", " << p.mpi_library_version << '\n'
      << "space        " << p.space << (p.variant.empty() ? "" : " " + p.variant) << ", " << c.archs.size()
-     << " archs, sample seed " << p.sample_seed << '\n'
-     << "backend      " << p.backend << " " << p.precision << " batch " << p.batch_size << "  (" << p.backend_version
-     << ")\n"
+     << " archs, " << plan_origin(p) << '\n'
+     << "backend      " << p.backend << " " << p.precision << " batch " << p.batch_size
+     << (p.backend_version.empty() ? "" : "  (" + p.backend_version + ")") << "\n"
      << (p.synthetic ? "SYNTHETIC    latencies computed from MACs, not measured (esm train needs --allow-synthetic)\n" : "")
+     << (p.backend == "imported" ? "IMPORTED     measured elsewhere, not by esm: " + p.device + "; source: " + p.imported_from +
+                                        "\n             inputs: " + p.input_sha256 + " (sha256)\n"
+                                  : "")
      << "measurement  " << p.measure_policy << '\n'
      << "config hash  " << p.config_hash << '\n'
      << "started      " << p.start_time << "  by: " << p.command_line << '\n'
@@ -138,9 +162,10 @@ std::string report(const std::string& path, const dataset::contents& c, std::siz
   if (provenance) print_provenance(os, c);
   print_status(os, s);
   print_runs(os, c);
-  print_ranks(os, s);
+  const bool imported = c.prov.backend == "imported";  // no ranks timed anything, no drift guard ran
+  if (!imported) print_ranks(os, s);
   print_depths(os, s);
-  print_drift(os, s.drift, max_events);
+  if (!imported) print_drift(os, s.drift, max_events);
   print_failures(os, s.failures, max_events);
   if (!c.algos.empty()) os << "\nalgorithm choices: " << c.algos.size() << " layer records\n";
   return os.str();

@@ -51,7 +51,17 @@ int loop(const args& a) {
       auto parsed = parse_job_args("loop", a, all, ini_keys, usage_line);
       config = parsed.config;
       request.loop = loop::resolve_loop(parsed.vm);
-      // The plan [sample] describes is the loop's initial sample.
+      // The plan [sample] describes is the loop's initial sample, loop.initial archs drawn like every
+      // later batch; a plan read from a file (sample.policy = file) is esm profile's alone.
+      if (const auto it = parsed.vm.find("sample.policy"); it != parsed.vm.end()) {
+        auto policy = it->second.as<std::string>();
+        policy.erase(0, policy.find_first_not_of(" \t"));
+        policy.erase(policy.find_last_not_of(" \t") + 1);
+        if (policy == "file") {
+          throw usage_error("sample.policy: file is for esm profile; esm loop samples its initial plan "
+                            "(loop.initial archs) and every batch after it");
+        }
+      }
       parsed.vm.erase("sample.count");
       parsed.vm.emplace("sample.count", po::variable_value(std::to_string(request.loop.policy.initial), false));
       request.job = profile::resolve_job(parsed.vm);

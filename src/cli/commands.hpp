@@ -27,6 +27,7 @@ int loop(const args& a);  ///< MPI: mpirun -n N esm loop --config JOB.ini
 int train(const args& a);  ///< MPI: mpirun -n N esm train --dataset D --out M
 int predict(const args& a);
 int features(const args& a);
+int import(const args& a);  ///< esm import: a dataset from a latency table measured elsewhere
 
 /// Parses `a` against `options`; prints help and returns false for --help. Program_options
 /// errors become usage_error naming the option.

@@ -90,6 +90,12 @@ h5::plist collective_dxpl() {
 h5::dataset make_growable(hid_t loc, const char* name, hid_t type, const std::vector<hsize_t>& dims, const void* fill) {
   std::vector<hsize_t> max_dims = dims, chunk = dims;
   max_dims[0] = H5S_UNLIMITED;
+  for (std::size_t d = 1; d < dims.size(); ++d) {
+    if (dims[d] == 0) {  // /samples of an imported dataset (max_samples 0): a chunk cannot be empty
+      chunk[d] = 1;
+      max_dims[d] = H5S_UNLIMITED;
+    }
+  }
   hsize_t row_bytes = H5Tget_size(type);
   for (std::size_t d = 1; d < dims.size(); ++d) row_bytes *= std::max<hsize_t>(dims[d], 1);
   chunk[0] = std::clamp<hsize_t>((hsize_t{256} << 10) / std::max<hsize_t>(row_bytes, 1), 1, 1024);
@@ -246,7 +252,7 @@ std::vector<char> new_file_image(const provenance& prov, const run_info& first_r
     for (std::size_t i = 0; i < n; ++i) rows[i].arch_id = plan[i].id;
     write_rows(results.get(), type.get(), all_rows, 0, rows.data(), dxpl);
 
-    if (prov.max_samples <= 0) throw error("max_samples must be positive");
+    if (prov.max_samples < 0) throw error("max_samples must not be negative");
     const float nan = std::numeric_limits<float>::quiet_NaN();
     auto samples = make_growable(root, names::samples, H5T_IEEE_F32LE, {n, static_cast<hsize_t>(prov.max_samples)}, &nan);
     h5::write_attribute(samples.get(), "units", std::string_view{"milliseconds"});
@@ -423,8 +429,10 @@ void writer::write_batch(const batch& mine, append_slot drift, append_slot algos
   }
   write_rows(m.results.get(), m.result_type.get(), rows, 0, results.data(), m.dxpl.get());
   m.note_transfer();
-  write_rows(m.samples.get(), H5T_IEEE_F32LE, rows, width, samples.data(), m.dxpl.get());
-  m.note_transfer();
+  if (width > 0) {  // an imported dataset has no samples
+    write_rows(m.samples.get(), H5T_IEEE_F32LE, rows, width, samples.data(), m.dxpl.get());
+    m.note_transfer();
+  }
   m.append(m.drift.get(), m.drift_type.get(), mine.drift, drift);
   m.append(m.algos.get(), m.algo_type.get(), mine.algos, algos);
   const auto flush_start = std::chrono::steady_clock::now();

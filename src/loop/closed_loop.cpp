@@ -351,7 +351,7 @@ int run_loop(const cluster::communicator& world, const loop_request& req) {
     if (state.exists) {
       plan = dataset::read(job.output).archs;
     } else {
-      for (const auto& a : space::sample_archs(sp, job.sample_request())) plan.push_back(profile::plan_entry(sp, a));
+      for (const auto& a : job.plan_archs()) plan.push_back(profile::plan_entry(sp, a));
     }
   });
 

@@ -13,6 +13,8 @@
 
 #include "esm/common/error.hpp"
 #include "esm/common/random.hpp"
+#include "esm/common/sha256.hpp"
+#include "esm/space/arch_file.hpp"
 
 namespace po = boost::program_options;
 
@@ -143,6 +145,44 @@ std::string resolve_reference(const job_config& j, const std::string& value) {
   }
 }
 
+/// sample.file under sample.policy = file: the file's archs (validated by the one arch-file reader,
+/// each of space.width and space.resolution when given) and its SHA-256, hashed into [sample].
+void read_plan_file(reader& r, job_config& j, const char* k) {
+  const auto path = r.optional_text(k);
+  if (!j.plan_from_file) {
+    if (path) throw usage_error(std::string(k) + ": only with sample.policy = file (the plan is sampled otherwise)");
+    return;
+  }
+  if (!path) throw usage_error(std::string(k) + ": required with sample.policy = file");
+  j.plan_file = *path;
+  const auto& sp = space::find_space(j.space);
+  try {
+    const auto variants = sp.variants();
+    if (!j.width && !variants.empty()) {
+      std::ifstream in(*path);
+      if (in.peek() == '{') {  // the reader's rule: a first line starting with '{' is OFA configs
+        std::string known;
+        for (const auto& v : variants) known += (known.empty() ? "" : ", ") + v;
+        throw usage_error("'" + *path + "' holds once-for-all configs, which do not hold " + j.space +
+                          "'s width: set space.width (" + known + ")");
+      }
+    }
+    j.plan_file_sha256 = sha256_file(*path);  // before reading: a file changed meanwhile fails the resume
+    auto file = space::read_arch_file(*path, sp, j.width.value_or(""));
+    for (std::size_t i = 0; i < file.archs.size() && j.resolution; ++i) {
+      if (const int res = sp.resolution(file.archs[i]); res != *j.resolution) {
+        throw usage_error(*path + ":" + std::to_string(i + 1) + ": resolution " + std::to_string(res) +
+                          ", not space.resolution " + std::to_string(*j.resolution));
+      }
+    }
+    j.file_archs = std::move(file.archs);
+  } catch (const file_error& e) {
+    throw file_error(std::string(k) + ": " + e.what());
+  } catch (const usage_error& e) {
+    throw usage_error(std::string(k) + ": " + e.what());
+  }
+}
+
 /// One job-configuration key: its name ("section.key"), default, help text and how its value is
 /// read into a job_config. Keys are read in table order, so a key may depend on those above it.
 struct key {
@@ -179,17 +219,47 @@ const std::vector<key>& keys() {
          // validates the variant and resolution (usage_error)
          (void)space::find_space(j.space).count(space::sample_constraints{j.resolution, j.width});
        }},
-      {"sample.policy", "balanced", "uniform | balanced", [](reader& r, job_config& j, const char* k) {
+      {"sample.policy", "balanced", "uniform | balanced | file (the archs of sample.file, in file order)",
+       [](reader& r, job_config& j, const char* k) {
+         if (r.text(k) == "file") {  // a plan source of the job, not a sampler: esm sample has no such policy
+           j.plan_from_file = true;
+           return;
+         }
          j.policy = r.parsed(k, [](const std::string& v) { return space::parse_policy(v); });
          if (j.policy == space::sample_policy::weighted) {
-           throw usage_error("sample.policy: weighted sampling is not available in job configurations (uniform, balanced)");
+           throw usage_error("sample.policy: weighted sampling is not available in job configurations (uniform, balanced, file)");
          }
        }},
-      {"sample.count", "", "architectures in the plan", [](reader& r, job_config& j, const char* k) {
-         if (!r.optional_text(k)) throw usage_error("sample.count: required");
+      {"sample.file", "", "policy file: archs one a line, esm texts or once-for-all configs (JSON lines; ofa-mbv3 needs space.width)",
+       read_plan_file},
+      {"sample.file_sha256", "", "policy file: SHA-256 of sample.file (resolved from the file; when given, the file must match)",
+       [](reader& r, job_config& j, const char* k) {
+         const auto pinned = r.optional_text(k);
+         if (!j.plan_from_file) {
+           if (pinned) throw usage_error(std::string(k) + ": only with sample.policy = file");
+           return;
+         }
+         if (pinned && *pinned != j.plan_file_sha256) {
+           throw usage_error(std::string(k) + ": '" + j.plan_file + "' has SHA-256 " + j.plan_file_sha256 + ", not " + *pinned);
+         }
+         r.set(k, j.plan_file_sha256);
+       }},
+      {"sample.count", "", "architectures in the plan (policy file: the file's count; may be left out)",
+       [](reader& r, job_config& j, const char* k) {
+         const bool given = r.optional_text(k).has_value();
+         if (j.plan_from_file) {
+           j.count = j.file_archs.size();
+           if (given && static_cast<std::size_t>(r.integer(k, 1)) != j.count) {
+             throw usage_error(std::string(k) + ": " + std::to_string(r.integer(k, 1)) + ", but sample.file '" + j.plan_file +
+                               "' holds " + std::to_string(j.count) + " architectures (leave sample.count out, or make it equal)");
+           }
+           r.set(k, std::to_string(j.count));
+           return;
+         }
+         if (!given) throw usage_error("sample.count: required");
          j.count = static_cast<std::size_t>(r.integer(k, 1));
        }},
-      {"sample.seed", "0", "sampling seed (the plan equals `esm sample` with the same settings)",
+      {"sample.seed", "0", "sampling seed (the plan equals `esm sample` with the same settings; policy file: unused)",
        [](reader& r, job_config& j, const char* k) { j.seed = static_cast<std::uint64_t>(r.integer(k, 0)); }},
       {"measure.mode", std::string(measure::to_string(p.mode)), "plain | normalised | interleaved | crossed",
        [](reader& r, job_config& j, const char* k) {
@@ -329,6 +399,11 @@ space::sample_request job_config::sample_request() const {
   r.count = count;
   r.seed = seed;
   return r;
+}
+
+std::vector<space::arch> job_config::plan_archs() const {
+  if (plan_from_file) return file_archs;
+  return space::sample_archs(space::find_space(space), sample_request());
 }
 
 std::int64_t job_config::max_samples() const {

@@ -23,7 +23,7 @@ namespace {
 std::vector<dataset::arch_entry> build_plan(const job_config& job) {
   const auto& sp = space::find_space(job.space);
   std::vector<dataset::arch_entry> plan;
-  for (const auto& a : space::sample_archs(sp, job.sample_request())) plan.push_back(plan_entry(sp, a));
+  for (const auto& a : job.plan_archs()) plan.push_back(plan_entry(sp, a));
   return plan;
 }
 

@@ -53,6 +53,32 @@ cp "$fx/model.h5" "$fx/enc_model.h5" && "$set_attribute" "$fx/enc_model.h5" enco
 cp "$fx/model.h5" "$fx/space_model.h5" && "$set_attribute" "$fx/space_model.h5" space text nasbench ||
   setup_fail space_model.h5
 cp "$fx/good.h5" "$fx/synthetic.h5" && "$set_attribute" "$fx/synthetic.h5" synthetic int 1 || setup_fail synthetic.h5
+# esm import: two OFA configs (JSON lines), a latency CSV for them, and one damaged copy per bad-input case.
+ofa1='{"ks": [7, 5, 5, 5, 7, 7, 5, 7, 5, 7, 3, 7, 5, 3, 7, 3, 5, 3, 5, 3], "e": [6, 4, 4, 6, 6, 3, 4, 3, 3, 6, 3, 3, 3, 6, 3, 4, 6, 4, 3, 6], "d": [2, 2, 2, 2, 3], "r": 204}'
+ofa2=${ofa1/204/208}
+printf '%s\n%s\n' "$ofa1" "$ofa2" >"$fx/imp_archs.jsonl"
+printf '%s\n%s\n' "$ofa1" "${ofa2/\"r\"/\"q\"}" >"$fx/imp_key.jsonl"
+printf '%s\n%s\n' "$ofa1" "${ofa2/\[7, 5,/[5,}" >"$fx/imp_length.jsonl"
+printf '%s\n%s\n' "$ofa1" "${ofa2/\[7, 5,/[4, 5,}" >"$fx/imp_outside.jsonl"
+printf '%s\n%s\n' "$ofa1" "$ofa1" >"$fx/imp_dup.jsonl"
+printf 'arch_index,gpu_ms\n1,2.5\n0,"1.5"\n' >"$fx/imp_lat.csv"
+printf 'arch_index,gpu_ms\n0,1.5\n1,-2.5\n' >"$fx/imp_negative.csv"
+printf 'arch_index,gpu_ms\n0,1.5\n1,fast\n' >"$fx/imp_text.csv"
+printf 'arch_index,gpu_ms\n0,1.5\n' >"$fx/imp_short.csv"
+printf 'arch_index,gpu_ms\n0,1.5\n0,2.5\n' >"$fx/imp_dupindex.csv"
+printf 'arch_index,gpu_ms\n0,1.5\n1,"2.5\n' >"$fx/imp_quote.csv"
+# esm profile's sample.policy = file: 3 archs of {ini}'s width and resolution, damaged copies, and a
+# small synthetic dataset made from plan_changed.txt whose content then changes (--resume refuses it).
+"$esm" sample --space ofa-mbv3 --count 4 --width w1.0 --resolution 128 --seed 1 --out "$fx/plan4.txt" || setup_fail plan4.txt
+head -3 "$fx/plan4.txt" >"$fx/plan.txt"
+{ head -1 "$fx/plan.txt"; echo 'ofa-mbv3:w1.0:r128:d=2,2'; } >"$fx/plan_malformed.txt"
+{ head -1 "$fx/plan.txt"; echo "$resnet"; } >"$fx/plan_resnet.txt"
+{ head -2 "$fx/plan.txt"; head -1 "$fx/plan.txt"; } >"$fx/plan_dup.txt"
+cp "$fx/plan.txt" "$fx/plan_changed.txt"
+(cd "$cwd" && "$mpiexec" -n 1 "$esm" profile --config "$fx/job.ini" --output "$fx/plan.h5" --backend.name=synthetic \
+  --sample.policy=file --sample.file="$fx/plan_changed.txt" --sample.count=3 >"$cap/plan.log" 2>&1) ||
+  setup_fail "esm profile (plan file): $(tail -3 "$cap/plan.log")"
+{ head -2 "$fx/plan.txt"; tail -1 "$fx/plan4.txt"; } >"$fx/plan_changed.txt"  # 3 archs still, one other
 printf 'keep me\n' >"$fx/existing.txt"
 mkdir "$fx/ro" && printf 'keep me too\n' >"$fx/ro/kept.txt" && chmod 555 "$fx/ro"
 
@@ -61,6 +87,7 @@ declare -A place=(
   [empty]=$fx/empty.h5 [text]=$fx/text.h5 [truncated]=$fx/truncated.h5 [newer]=$fx/newer.h5 [older]=$fx/older.h5
   [newer_model]=$fx/newer_model.h5 [enc_model]=$fx/enc_model.h5 [space_model]=$fx/space_model.h5
   [archs_resnet]=$fx/archs_resnet.txt [mbv3]=$mbv3 [synthetic]=$fx/synthetic.h5
+  [imp]="--column gpu_ms --space ofa-mbv3 --width w1.2 --device gpu --source test --out $fx/imported.h5"
 )
 expand() {
   local s=$1 k

@@ -275,6 +275,34 @@ TEST_F(DatasetFile, ReopeningStartsANewRunAndLeavesWrittenRowsAlone) {
   EXPECT_TRUE(after.active_run.empty());
 }
 
+TEST_F(DatasetFile, ImportedDatasetHoldsTheLatencyAndNothingInvented) {
+  prov_.backend = "imported";
+  prov_.max_samples = 0;
+  prov_.imported_from = "HELP";
+  prov_.device = "Tesla V100";
+  prov_.input_sha256 = "a.jsonl=00, b.csv=11";
+  write_imported(MPI_COMM_WORLD, path_, prov_, run_, plan_, {1.5, 2.5, 3.5});
+  const auto c = read(path_, true);
+  EXPECT_TRUE(c.samples.empty());
+  EXPECT_EQ(c.prov.max_samples, 0);
+  EXPECT_EQ(c.prov.imported_from, "HELP");
+  EXPECT_EQ(c.prov.device, "Tesla V100");
+  EXPECT_EQ(c.prov.input_sha256, prov_.input_sha256);
+  ASSERT_EQ(c.results.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& r = c.results[i];
+    EXPECT_EQ(status_of(r), row_status::done);
+    EXPECT_EQ(r.arch_id, plan_[i].id);
+    EXPECT_EQ(r.trimmed_mean_ms, 1.5 + static_cast<double>(i));
+    EXPECT_EQ(r.n, 0);
+    for (double v : {r.median_ms, r.mean_ms, r.std_ms, r.reference_ms, r.normalised, r.start_unix_s, r.eager_ms, r.graph_ms}) {
+      EXPECT_TRUE(std::isnan(v));
+    }
+  }
+  ASSERT_EQ(c.runs.size(), 1u);
+  EXPECT_EQ(c.runs[0].end.outcome, "complete");
+}
+
 TEST_F(DatasetFile, TooManySamplesIsRefused) {
   create_file();
   writer w(MPI_COMM_WORLD, path_, run_, "m");

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "esm/common/error.hpp"
+#include "esm/common/sha256.hpp"
 #include "esm/profile/job_config.hpp"
 
 namespace po = boost::program_options;
@@ -127,6 +128,88 @@ TEST(JobConfig, SampleRequestIsWhatEsmSampleBuilds) {
   EXPECT_EQ(space::sample_archs(sp, job.sample_request()), space::sample_archs(sp, expected));
 }
 
+// ---- sample.policy = file: the plan is a file's archs ------------------------------------------
+
+/// `archs` as esm texts in a temporary file; returns its path.
+std::string write_archs(const std::vector<space::arch>& archs) {
+  const auto& sp = space::find_space("ofa-mbv3");
+  std::string text;
+  for (const auto& a : archs) text += sp.format(a) + "\n";
+  return write_temp(text);
+}
+
+std::vector<space::arch> some_archs(std::size_t count, std::uint64_t seed) {
+  space::sample_request r;
+  r.constraints = space::sample_constraints{128, "w1.0"};
+  r.policy = space::sample_policy::uniform;
+  r.count = count;
+  r.seed = seed;
+  return space::sample_archs(space::find_space("ofa-mbv3"), r);
+}
+
+TEST(JobConfig, FilePolicyPlansTheFilesArchsInFileOrder) {
+  const auto archs = some_archs(7, 11);
+  const auto path = write_archs(archs);
+  const auto job = resolve(minimal, {"--sample.policy=file", "--sample.file=" + path, "--sample.count=7"});
+  EXPECT_TRUE(job.plan_from_file);
+  EXPECT_EQ(job.count, 7u);
+  EXPECT_EQ(job.plan_archs(), archs);
+  EXPECT_NE(job.text.find("file_sha256 = " + sha256_file(path) + "\n"), std::string::npos) << job.text;
+  std::string without_count = minimal;
+  without_count.erase(without_count.find("count = 6\n"), 10);
+  EXPECT_EQ(resolve(without_count, {"--sample.policy=file", "--sample.file=" + path}).count, 7u) << "count may be left out";
+  std::filesystem::remove(path);
+}
+
+TEST(JobConfig, FilePolicyHashCoversTheFilesContent) {
+  const auto path = write_archs(some_archs(5, 1));
+  const std::vector<std::string> args{"--sample.policy=file", "--sample.file=" + path, "--sample.count=5"};
+  const auto before = resolve(minimal, args);
+  EXPECT_EQ(before.config_hash, resolve(minimal, args).config_hash) << "the same file, the same job";
+  {
+    std::ofstream out(path);
+    for (const auto& a : some_archs(5, 2)) out << space::find_space("ofa-mbv3").format(a) << '\n';
+  }
+  EXPECT_NE(before.config_hash, resolve(minimal, args).config_hash) << "another content, another job";
+  EXPECT_NE(usage_message(minimal, {"--sample.policy=file", "--sample.file=" + path, "--sample.file_sha256=" +
+                                    before.plan_file_sha256}).find("sample.file_sha256"), std::string::npos)
+      << "a pinned SHA-256 refuses a changed file";
+  std::filesystem::remove(path);
+}
+
+TEST(JobConfig, FilePolicyBadInputNamesTheKeyAndLine) {
+  const auto path = write_archs(some_archs(4, 3));
+  const auto file = [&](std::vector<std::string> more) {
+    more.insert(more.begin(), {"--sample.policy=file", "--sample.file=" + path});
+    return usage_message(minimal, more);
+  };
+  EXPECT_NE(file({"--sample.count=5"}).find("sample.count: 5, but sample.file"), std::string::npos) << file({"--sample.count=5"});
+  EXPECT_NE(file({"--space.resolution=132"}).find(path + ":1: resolution 128"), std::string::npos);
+  EXPECT_NE(file({"--space.width=w1.2"}).find(path + ":1: width w1.0"), std::string::npos);
+  const auto densenet = usage_message("[space]\nname = densenet\n[sample]\npolicy = file\nfile = " + path +
+                                      "\n[backend]\nname = reference\n[output]\npath = out.h5\n");
+  EXPECT_NE(densenet.find("sample.file: " + path + ":1: an architecture of 'ofa-mbv3'"), std::string::npos) << densenet;
+  EXPECT_NE(usage_message(minimal, {"--sample.policy=file"}).find("sample.file: required"), std::string::npos);
+  EXPECT_NE(usage_message(minimal, {"--sample.file=" + path}).find("sample.file: only with sample.policy = file"),
+            std::string::npos);
+  EXPECT_NE(usage_message(minimal, {"--sample.policy=file", "--sample.file=/nonexistent/archs.txt"}).find("sample.file: cannot read"),
+            std::string::npos);
+  std::filesystem::remove(path);
+}
+
+TEST(JobConfig, FilePolicyOfOfaConfigsNeedsTheWidth) {
+  const auto path = write_temp(
+      R"({"ks": [7, 5, 5, 5, 7, 7, 5, 7, 5, 7, 3, 7, 5, 3, 7, 3, 5, 3, 5, 3], "e": [6, 4, 4, 6, 6, 3, 4, 3, 3, 6, 3, 3, 3, 6, 3, 4, 6, 4, 3, 6], "d": [2, 2, 2, 2, 3], "r": 204})"
+      "\n");
+  const std::string no_width = "[space]\nname = ofa-mbv3\n[sample]\npolicy = file\nfile = " + path +
+                               "\n[backend]\nname = reference\n[output]\npath = out.h5\n";
+  EXPECT_NE(usage_message(no_width).find("set space.width"), std::string::npos) << usage_message(no_width);
+  const auto job = resolve(no_width, {"--space.width=w1.2"});
+  ASSERT_EQ(job.plan_archs().size(), 1u);
+  EXPECT_EQ(space::find_space("ofa-mbv3").format(job.plan_archs()[0]).rfind("ofa-mbv3:w1.2:r204:", 0), 0u);
+  std::filesystem::remove(path);
+}
+
 TEST(JobConfig, UnknownKeyNamesIt) {
   const auto message = usage_message(std::string(minimal) + "[measure]\nrepz = 3\n");
   EXPECT_NE(message.find("measure.repz"), std::string::npos) << message;
@@ -180,6 +263,21 @@ TEST(JobConfig, ShippedJobsAreValid) {
       EXPECT_EQ(job.partition, partition_mode::dynamic) << name;
     }
   }
+}
+
+TEST(JobConfig, HelpOfaJobPlansTheSharedArchs) {
+  const std::string archs = std::string(ESM_SHARED_DIR) + "/data/help-ofa/archs.jsonl";
+  if (!std::filesystem::exists(archs)) GTEST_SKIP() << archs << " not found (set ESM_SHARED_DIR)";
+  const auto options = job_options();
+  po::variables_map vm;
+  po::store(po::command_line_parser(std::vector<std::string>{"--sample.file=" + archs}).options(options).run(), vm);
+  store_ini(std::string(ESM_SOURCE_DIR) + "/jobs/help-ofa-cpu.ini", options, vm);
+  po::notify(vm);
+  const auto job = resolve_job(vm);
+  EXPECT_TRUE(job.plan_from_file);
+  EXPECT_EQ(job.count, 5000u);
+  EXPECT_EQ(job.plan_archs().size(), 5000u);
+  EXPECT_EQ(job.plan_file_sha256, sha256_file(archs));
 }
 
 TEST(JobConfig, SyntaxErrorIsAUsageError) {

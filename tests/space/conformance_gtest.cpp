@@ -15,7 +15,7 @@ namespace {
 
 std::filesystem::path lut_dir() {
   if (const char* env = std::getenv("ESM_OFA_LUT_DIR")) return env;
-  return std::filesystem::path(ESM_SOURCE_DIR) / ".." / "shared" / "data" / "ofa-note10-lut";
+  return std::filesystem::path(ESM_SHARED_DIR) / "data" / "ofa-note10-lut";
 }
 
 /// Top-level keys of one of OFA's YAML tables (lines without indentation, minus the colon).
@@ -52,7 +52,7 @@ TEST(OfaNote10Conformance, EveryGeneratedSignatureIsAKeyAndEveryKeyIsGenerated) 
   const auto dir = lut_dir();
   if (!std::filesystem::exists(dir / "160_lookup_table.yaml")) {
     GTEST_SKIP() << "OFA lookup tables not found at " << dir
-                 << " (they live in ../shared beside the clone; set ESM_OFA_LUT_DIR to run this test)";
+                 << " (they live in ../shared beside the clone: set ESM_SHARED_DIR or ESM_OFA_LUT_DIR to run this test)";
   }
   const auto& sp = find_space("ofa-mbv3");
   int resolutions = 0;

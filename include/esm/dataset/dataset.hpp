@@ -118,6 +118,18 @@ class writer {
   std::unique_ptr<impl> impl_;
 };
 
+/// A /results row for a latency measured elsewhere (esm import): done, trimmed_mean_ms =
+/// `latency_ms`, n = 0; every other statistic, the reference and the times are NaN, eager_ms and
+/// graph_ms too: nothing esm did not see is filled in.
+[[nodiscard]] result_row imported_row(std::uint64_t arch_id, double latency_ms);
+
+/// Collective (esm import calls it on one rank): creates the dataset at `path` for `plan` and
+/// writes every row as imported_row(plan[i].id, latency_ms[i]) in one run, closed "complete".
+/// prov.max_samples must be 0 (/samples is rows x 0). Leaves a partial file at `path` on error:
+/// callers write to a temporary name and rename.
+void write_imported(MPI_Comm comm, const std::string& path, const provenance& prov, const run_info& run,
+                    const std::vector<arch_entry>& plan, const std::vector<double>& latency_ms);
+
 /// One /runs/<k> group.
 struct run_record {
   int index = 0;

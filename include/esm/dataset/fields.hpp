@@ -55,6 +55,9 @@ void for_each_field(S& p, F&& f) {
   f(attribute_field{"max_samples", "max_samples"}, p.max_samples);
   f(attribute_field{"start_time", "start_time"}, p.start_time);
   f(attribute_field{"synthetic", "synthetic", presence::when_set}, p.synthetic);
+  f(attribute_field{"imported_from", "imported_from", presence::when_set}, p.imported_from);
+  f(attribute_field{"device", "device", presence::when_set}, p.device);
+  f(attribute_field{"input_sha256", "input_sha256", presence::when_set}, p.input_sha256);
 }
 
 /// The attributes of a /runs/<k> group that the run's start writes.

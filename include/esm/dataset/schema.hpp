@@ -201,6 +201,12 @@ struct provenance {
   /// Root attribute synthetic = 1 (absent otherwise): the latencies were computed by the synthetic
   /// backend, not measured. esm train refuses such a dataset unless --allow-synthetic.
   bool synthetic = false;
+  /// Set only in a dataset of `esm import` (backend "imported"): latencies measured elsewhere, by
+  /// others. imported_from: where they come from (--source); device: what they were measured on
+  /// (--device); input_sha256: "FILE=HEX" of each input file, comma separated. Empty otherwise.
+  std::string imported_from;
+  std::string device;
+  std::string input_sha256;
 };
 
 /// Per-run provenance (/runs/<k> attributes).

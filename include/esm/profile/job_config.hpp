@@ -5,13 +5,15 @@
 //
 // Resume identity: config_hash is FNV-1a-64 of the resolved text of the sections that decide what
 // is measured and how ([space] [sample] [measure] [backend]); [output] (where) and [run] (how the
-// work is shared and written) may change between a run and its --resume.
+// work is shared and written) may change between a run and its --resume. With sample.policy = file
+// the resolved [sample] holds the file's SHA-256 (file_sha256), so the hash covers its content.
 #pragma once
 
 #include <boost/program_options.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "esm/backend/backend.hpp"
 #include "esm/profile/partition.hpp"
@@ -26,8 +28,12 @@ struct job_config {
   std::optional<std::string> width;
   std::optional<int> resolution;
   // [sample]
-  space::sample_policy policy = space::sample_policy::balanced;
-  std::size_t count = 0;
+  space::sample_policy policy = space::sample_policy::balanced;  ///< the sampler's (unused when plan_from_file)
+  bool plan_from_file = false;           ///< sample.policy = file: the plan is the archs of plan_file
+  std::string plan_file;                 ///< sample.file (empty unless plan_from_file)
+  std::string plan_file_sha256;          ///< lowercase hex SHA-256 of plan_file's bytes
+  std::vector<space::arch> file_archs;   ///< plan_file's archs in file order (validated)
+  std::size_t count = 0;                 ///< archs in the plan (policy file: the file's count)
   std::uint64_t seed = 0;
   // [measure]
   measure::measure_policy measure;
@@ -49,8 +55,12 @@ struct job_config {
   std::string text;         ///< fully resolved INI (every key, defaults included)
   std::string config_hash;  ///< 16 hex digits over [space] [sample] [measure] [backend]
 
-  /// The sample request of the plan: exactly what `esm sample` builds from the same settings.
+  /// The sample request of a sampled plan: exactly what `esm sample` builds from the same settings.
+  /// (With plan_from_file the plan is file_archs; the request is then not the plan.)
   [[nodiscard]] space::sample_request sample_request() const;
+  /// The plan's architectures in plan order: file_archs (policy file), else sample_archs of
+  /// sample_request(). Rank 0 builds it; may take seconds for millions of sampled archs.
+  [[nodiscard]] std::vector<space::arch> plan_archs() const;
   /// Width of the /samples table: the most repetitions one arch can have under the policy.
   [[nodiscard]] std::int64_t max_samples() const;
 };
