@@ -30,7 +30,8 @@ namespace {
 
 constexpr const char* usage_line =
     "mpirun -n RANKS esm train --dataset DATASET.h5 --out MODEL.h5 [--encoding fcc] [--kinds KIND,...] "
-    "[--folds 5] [--members 5] [--seed 0] [--label auto|trimmed|normalised|interleaved|graph|eager] [--allow-synthetic]";
+    "[--folds 5] [--folds-by auto|groups|rows] [--members 5] [--seed 0] "
+    "[--label auto|trimmed|normalised|interleaved|graph|eager] [--allow-synthetic]";
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -53,6 +54,12 @@ std::string table(const train::cv_report& r, const train::training_data& d, cons
   char line[256];
   os << "cross-validation: " << d.y.size() << " archs, label " << train::to_string(d.label) << ", encoding "
      << encoding << ", " << r.fold_of_row.size() << " rows in folds, wall " << fmt(r.wall_seconds, "%.1f") << " s\n";
+  if (r.folds_by == "groups") {
+    os << "folds: by measuring group (" << r.fold_group_count << " groups, each whole in one fold; "
+       << "--folds-by rows: rows stratified by depth bin)\n";
+  } else {
+    os << "folds: by row, stratified by depth bin\n";
+  }
   std::snprintf(line, sizeof line, "%-10s %6s %7s %7s %7s %9s %7s %7s %7s %9s %7s\n", "model", "n", "+-5%", "+-10%",
                 "MAPE%", "RMSE", "R2", "tau", "rho", "train s", "cov90%");
   os << line;
@@ -87,7 +94,7 @@ std::string table(const train::cv_report& r, const train::training_data& d, cons
     os << '\n';
   }
   if (!r.stack_weights.empty()) {
-    os << "stacked weights:";
+    os << "stacked weights (final model; the CV row blends each fold with weights fitted on the other folds):";
     for (std::size_t k = 0; k < r.stack_weights.size(); ++k) os << ' ' << r.models[k].model << '=' << fmt(r.stack_weights[k], "%.3f");
     os << '\n';
   }
@@ -161,7 +168,7 @@ std::string csv_path(const std::string& model) {
 
 int train(const args& a) {
   po::options_description opts("esm train options");
-  std::string dataset_path, out, encoding, kinds, label, lut_dir, blend, group_effects;
+  std::string dataset_path, out, encoding, kinds, label, lut_dir, blend, group_effects, folds_by;
   long long folds = 5, members = 5, seed = 0;
   bool allow_synthetic = false;
   opts.add_options()
@@ -170,7 +177,11 @@ int train(const args& a) {
       ("encoding", po::value(&encoding)->default_value("fcc"), "onehot | stats | fc | fcc | lut, optionally +extras")
       ("kinds", po::value(&kinds)->default_value(surrogate::kind_names(surrogate::kind_set::defaults, ",")),
        ("model kinds, comma-separated: " + surrogate::kind_names()).c_str())
-      ("folds", po::value(&folds)->default_value(5), "cross-validation folds (stratified by depth bin)")
+      ("folds", po::value(&folds)->default_value(5), "cross-validation folds")
+      ("folds-by", po::value(&folds_by)->default_value("auto"),
+       "auto (groups when the dataset has measuring groups: interleaved profiles; else rows) | groups (each "
+       "measuring group whole in one fold, folds balanced over depth bins as far as whole groups allow) | rows "
+       "(rows stratified by depth bin)")
       ("members", po::value(&members)->default_value(5), "ensemble members per kind")
       ("seed", po::value(&seed)->default_value(0), "seed of folds and fits (same seed: same numbers on any rank count)")
       ("label", po::value(&label)->default_value("auto"),
@@ -208,6 +219,7 @@ int train(const args& a) {
       if (group_effects != "auto" && group_effects != "off") {
         throw usage_error("unknown --group-effects '" + group_effects + "' (auto, off)");
       }
+      req.folds_by = train::parse_fold_rule(folds_by);
       req.encoding = features::encoding_spec::parse(encoding);
       (void)train::parse_label(label == "auto" ? "trimmed" : label);  // a bad --label is refused before reading
       if (req.encoding.kind == features::encoding_kind::lut) {
@@ -249,6 +261,7 @@ int train(const args& a) {
       m.info.rows_used = static_cast<std::int64_t>(data.y.size());
       m.info.rows_excluded = static_cast<std::int64_t>(data.excluded.total());
       m.info.folds = folds;
+      m.info.folds_by = report.folds_by;
       m.info.members = members;
       m.info.seed = cv.seed;
       m.info.kinds = cv.kinds;
@@ -258,7 +271,7 @@ int train(const args& a) {
       m.info.intervals = train::fit_intervals(oof.predictions, data.y, data.bins, train::interval_level);
       m.state = result.model->save();
       m.cv = cv_rows(report, data.bins);
-      staged_output csv(csv_path(out), train::cv_csv(m.cv));  // both files, or neither, are replaced
+      staged_output csv(csv_path(out), train::cv_csv(m.cv, report.folds_by));  // both files, or neither, are replaced
       train::write_model_file(out, m);
       csv.commit();
       summary = table(report, data, spec.text()) + group_line(cv, report, result.effects) + "model: " + out + "  (CV table: " + csv_path(out) + ")\n";
