@@ -53,6 +53,9 @@ cp "$fx/model.h5" "$fx/enc_model.h5" && "$set_attribute" "$fx/enc_model.h5" enco
 cp "$fx/model.h5" "$fx/space_model.h5" && "$set_attribute" "$fx/space_model.h5" space text nasbench ||
   setup_fail space_model.h5
 cp "$fx/good.h5" "$fx/synthetic.h5" && "$set_attribute" "$fx/synthetic.h5" synthetic int 1 || setup_fail synthetic.h5
+cp "$fx/good.h5" "$fx/space.h5" && "$set_attribute" "$fx/space.h5" space text ofa-resnet50 || setup_fail space.h5
+(cd "$cwd" && "$mpiexec" -n 1 "$esm" profile --config "$fx/job.ini" --sample.seed=5 --output "$fx/other.h5" \
+  >"$cap/profile_other.log" 2>&1) || setup_fail "esm profile (other archs): $(tail -3 "$cap/profile_other.log")"
 printf 'keep me\n' >"$fx/existing.txt"
 mkdir "$fx/ro" && printf 'keep me too\n' >"$fx/ro/kept.txt" && chmod 555 "$fx/ro"
 
@@ -60,7 +63,8 @@ declare -A place=(
   [fx]=$fx [h5]=$fx/good.h5 [model]=$fx/model.h5 [ini]=$fx/job.ini [existing]=$fx/existing.txt [ro]=$fx/ro
   [empty]=$fx/empty.h5 [text]=$fx/text.h5 [truncated]=$fx/truncated.h5 [newer]=$fx/newer.h5 [older]=$fx/older.h5
   [newer_model]=$fx/newer_model.h5 [enc_model]=$fx/enc_model.h5 [space_model]=$fx/space_model.h5
-  [archs_resnet]=$fx/archs_resnet.txt [mbv3]=$mbv3 [synthetic]=$fx/synthetic.h5
+  [archs_resnet]=$fx/archs_resnet.txt [mbv3]=$mbv3 [synthetic]=$fx/synthetic.h5 [space_h5]=$fx/space.h5
+  [other_h5]=$fx/other.h5
 )
 expand() {
   local s=$1 k

@@ -39,8 +39,9 @@ struct training_request {
   final_fit final_model = final_fit::stacked;
   std::string folds_setting = "--folds";  ///< the folds setting's name, for error messages
   /// Runs inside the agreement after the rows are checked (e.g. a probe of the output's
-  /// directory), so that its usage_error ends every rank with one line.
-  std::function<void()> before_fitting;
+  /// directory, a check of a validation dataset against these rows), so that its usage_error ends
+  /// every rank with one line.
+  std::function<void(const training_data&)> before_fitting;
 };
 
 struct training_result {
