@@ -6,6 +6,7 @@
 #include <iostream>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "cli/commands.hpp"
@@ -14,6 +15,7 @@
 #include "esm/cluster/mpi.hpp"
 #include "esm/features/encoding.hpp"
 #include "esm/surrogate/regressor.hpp"
+#include "esm/train/cross_run.hpp"
 #include "esm/train/cross_validation.hpp"
 #include "esm/train/domain.hpp"
 #include "esm/train/group_effects.hpp"
@@ -30,7 +32,8 @@ namespace {
 
 constexpr const char* usage_line =
     "mpirun -n RANKS esm train --dataset DATASET.h5 --out MODEL.h5 [--encoding fcc] [--kinds KIND,...] "
-    "[--folds 5] [--members 5] [--seed 0] [--label auto|trimmed|normalised|interleaved|graph|eager] [--allow-synthetic]";
+    "[--folds 5] [--folds-by auto|groups|rows] [--members 5] [--seed 0] "
+    "[--label auto|trimmed|normalised|interleaved|graph|eager] [--validate-on B.h5] [--allow-synthetic]";
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -53,6 +56,12 @@ std::string table(const train::cv_report& r, const train::training_data& d, cons
   char line[256];
   os << "cross-validation: " << d.y.size() << " archs, label " << train::to_string(d.label) << ", encoding "
      << encoding << ", " << r.fold_of_row.size() << " rows in folds, wall " << fmt(r.wall_seconds, "%.1f") << " s\n";
+  if (r.folds_by == "groups") {
+    os << "folds: by measuring group (" << r.fold_group_count << " groups, each whole in one fold; "
+       << "--folds-by rows: rows stratified by depth bin)\n";
+  } else {
+    os << "folds: by row, stratified by depth bin\n";
+  }
   std::snprintf(line, sizeof line, "%-10s %6s %7s %7s %7s %9s %7s %7s %7s %9s %7s\n", "model", "n", "+-5%", "+-10%",
                 "MAPE%", "RMSE", "R2", "tau", "rho", "train s", "cov90%");
   os << line;
@@ -87,7 +96,7 @@ std::string table(const train::cv_report& r, const train::training_data& d, cons
     os << '\n';
   }
   if (!r.stack_weights.empty()) {
-    os << "stacked weights:";
+    os << "stacked weights (final model; the CV row blends each fold with weights fitted on the other folds):";
     for (std::size_t k = 0; k < r.stack_weights.size(); ++k) os << ' ' << r.models[k].model << '=' << fmt(r.stack_weights[k], "%.3f");
     os << '\n';
   }
@@ -149,6 +158,45 @@ std::string group_line(const train::cv_options& cv, const train::cv_report& r, c
          "shrunk effect (shrinkage " + fmt(e.shrinkage, "%.2f") + "; --group-effects off: as measured)\n";
 }
 
+/// The final model's predictions of B's archs, with their 90% intervals, scored against B.
+train::cross_run_scores score_retest(const train::retest_data& r, const surrogate::regressor& model,
+                                     const train::model_info& info, const features::encoding_spec& spec,
+                                     const features::lut_table* lut, const std::vector<double>& label_a) {
+  const auto x = features::encoder(space::find_space(r.b.space), spec, lut).encode(r.b.archs);
+  const auto p = model.predict(surrogate::matrix_view(x.rows, x.cols, x.data));
+  std::vector<double> lo(p.size()), hi(p.size());
+  for (std::size_t i = 0; i < p.size(); ++i) std::tie(lo[i], hi[i]) = train::interval_for(info.intervals, p[i], r.b.bins[i]);
+  return train::score_cross_run(p, lo, hi, r.b.y, r.a_row, label_a);
+}
+
+/// Rows of the .cv.csv: crossrun (the model on B, common archs), retest (A's labels on B), and
+/// crossrun_new (the model on B's archs that A lacks) when there are any.
+std::vector<train::cv_row> cross_run_rows(const train::cross_run_scores& s) {
+  std::vector<train::cv_row> rows{{"crossrun", -1, s.model, 0, s.coverage_90}, {"retest", -1, s.retest, 0, std::nan("")}};
+  if (s.new_archs > 0) rows.push_back({"crossrun_new", -1, s.model_new, 0, s.coverage_90_new});
+  return rows;
+}
+
+std::string cross_run_lines(const train::retest_data& r, const train::cross_run_scores& s) {
+  std::ostringstream os;
+  os << "\ncross-run validation on " << r.path << " (label " << train::to_string(r.b.label) << "): " << s.common
+     << " archs in common with the training dataset, " << s.new_archs << " new\n";
+  os << "cross-run model vs B:   MAPE " << fmt(s.model.mape_percent, "%.2f") << "%, +-10% "
+     << fmt(100 * s.model.within_10, "%.1f") << "%, median signed error " << fmt(100 * s.median_signed_error, "%+.2f")
+     << "%, cov90% " << fmt(100 * s.coverage_90, "%.1f") << "\n";
+  os << "cross-run retest A vs B: MAPE " << fmt(s.retest.mape_percent, "%.2f") << "%, +-10% "
+     << fmt(100 * s.retest.within_10, "%.1f") << "%, median signed error " << fmt(100 * s.retest_median_signed, "%+.2f")
+     << "% (A's labels as the prediction of B's: the test-retest gap)\n";
+  os << "cross-run ratio model/retest MAPE: " << fmt(s.mape_ratio, "%.2f")
+     << " (1: as close to B as re-measuring; about 0.71: no model error, B's noise alone, when both runs are "
+        "equally noisy)\n";
+  if (s.new_archs > 0) {
+    os << "cross-run new archs (in B only): " << s.new_archs << ", MAPE " << fmt(s.model_new.mape_percent, "%.2f")
+       << "%, +-10% " << fmt(100 * s.model_new.within_10, "%.1f") << "%\n";
+  }
+  return os.str();
+}
+
 std::string csv_path(const std::string& model) {
   const std::string suffix = ".h5";
   const std::string stem = model.size() > suffix.size() && model.compare(model.size() - suffix.size(), suffix.size(), suffix) == 0
@@ -161,7 +209,7 @@ std::string csv_path(const std::string& model) {
 
 int train(const args& a) {
   po::options_description opts("esm train options");
-  std::string dataset_path, out, encoding, kinds, label, lut_dir, blend, group_effects;
+  std::string dataset_path, out, encoding, kinds, label, lut_dir, blend, group_effects, folds_by, validate_on;
   long long folds = 5, members = 5, seed = 0;
   bool allow_synthetic = false;
   opts.add_options()
@@ -170,7 +218,11 @@ int train(const args& a) {
       ("encoding", po::value(&encoding)->default_value("fcc"), "onehot | stats | fc | fcc | lut, optionally +extras")
       ("kinds", po::value(&kinds)->default_value(surrogate::kind_names(surrogate::kind_set::defaults, ",")),
        ("model kinds, comma-separated: " + surrogate::kind_names()).c_str())
-      ("folds", po::value(&folds)->default_value(5), "cross-validation folds (stratified by depth bin)")
+      ("folds", po::value(&folds)->default_value(5), "cross-validation folds")
+      ("folds-by", po::value(&folds_by)->default_value("auto"),
+       "auto (groups when the dataset has measuring groups: interleaved profiles; else rows) | groups (each "
+       "measuring group whole in one fold, folds balanced over depth bins as far as whole groups allow) | rows "
+       "(rows stratified by depth bin)")
       ("members", po::value(&members)->default_value(5), "ensemble members per kind")
       ("seed", po::value(&seed)->default_value(0), "seed of folds and fits (same seed: same numbers on any rank count)")
       ("label", po::value(&label)->default_value("auto"),
@@ -182,6 +234,9 @@ int train(const args& a) {
       ("group-effects", po::value(&group_effects)->default_value("auto"),
        "auto (fit on labels corrected for the shared level error of each measuring group, when the dataset "
        "has measuring groups: interleaved profiles) | off (fit on the labels as measured)")
+      ("validate-on", po::value(&validate_on),
+       "an independent re-measurement B of the same archs (esm profile of the same job into another file): "
+       "score the final model on B's labels beside the A-vs-B test-retest gap (A's labels as the prediction)")
       ("allow-synthetic", po::bool_switch(&allow_synthetic),
        "train on a dataset of the synthetic backend (computed latencies; for scale tests only)");
   for (const auto& arg : a) {
@@ -208,6 +263,7 @@ int train(const args& a) {
       if (group_effects != "auto" && group_effects != "off") {
         throw usage_error("unknown --group-effects '" + group_effects + "' (auto, off)");
       }
+      req.folds_by = train::parse_fold_rule(folds_by);
       req.encoding = features::encoding_spec::parse(encoding);
       (void)train::parse_label(label == "auto" ? "trimmed" : label);  // a bad --label is refused before reading
       if (req.encoding.kind == features::encoding_kind::lut) {
@@ -221,8 +277,10 @@ int train(const args& a) {
     req.group_effects = group_effects == "auto";
     req.allow_synthetic = allow_synthetic;
     req.final_model = blend == "stacked" ? train::final_fit::stacked : train::final_fit::equal;
-    req.before_fitting = [&] {
+    std::optional<train::retest_data> retest;
+    req.before_fitting = [&](const train::training_data& d) {
       if (world.rank() != 0) return;
+      if (!validate_on.empty()) retest = train::load_retest(validate_on, d, allow_synthetic);
       std::ofstream probe(out + ".probe");
       if (!probe) throw usage_error("cannot write '" + out + "': directory missing or not writable");
       probe.close();
@@ -249,6 +307,7 @@ int train(const args& a) {
       m.info.rows_used = static_cast<std::int64_t>(data.y.size());
       m.info.rows_excluded = static_cast<std::int64_t>(data.excluded.total());
       m.info.folds = folds;
+      m.info.folds_by = report.folds_by;
       m.info.members = members;
       m.info.seed = cv.seed;
       m.info.kinds = cv.kinds;
@@ -258,10 +317,19 @@ int train(const args& a) {
       m.info.intervals = train::fit_intervals(oof.predictions, data.y, data.bins, train::interval_level);
       m.state = result.model->save();
       m.cv = cv_rows(report, data.bins);
-      staged_output csv(csv_path(out), train::cv_csv(m.cv));  // both files, or neither, are replaced
+      auto csv_rows = m.cv;
+      std::string cross_run;
+      if (retest) {
+        const auto scores = score_retest(*retest, *result.model, m.info, spec, lut.get(), data.y);
+        for (auto& row : cross_run_rows(scores)) csv_rows.push_back(std::move(row));
+        cross_run = cross_run_lines(*retest, scores);
+      }
+      // Both files, or neither, are replaced.
+      staged_output csv(csv_path(out), train::cv_csv(csv_rows, report.folds_by));
       train::write_model_file(out, m);
       csv.commit();
-      summary = table(report, data, spec.text()) + group_line(cv, report, result.effects) + "model: " + out + "  (CV table: " + csv_path(out) + ")\n";
+      summary = table(report, data, spec.text()) + group_line(cv, report, result.effects) + cross_run + "model: " + out +
+                "  (CV table: " + csv_path(out) + ")\n";
     });
     std::cout << summary;
     return exit_code::ok;

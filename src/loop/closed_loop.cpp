@@ -50,6 +50,7 @@ constexpr loop_key loop_keys[] = {
     {"loop.encoding", "fcc", "feature encoding (esm train --encoding)"},
     {"loop.kinds", "ridge,mlp", "surrogate kinds, comma-separated"},
     {"loop.folds", "5", "cross-validation folds"},
+    {"loop.folds_by", "auto", "auto (whole measuring groups per fold where the dataset has them) | groups | rows"},
     {"loop.members", "1", "ensemble members per kind"},
     {"loop.seed", "0", "seed of CV folds and fits"},
 };
@@ -295,6 +296,13 @@ loop_config resolve_loop(const po::variables_map& vm) {
   if (c.kinds.empty()) throw usage_error("loop.kinds: name at least one surrogate kind");
   for (const auto& k : c.kinds) keyed("loop.kinds", [&] { (void)surrogate::make_regressor(k); });
   c.folds = count("loop.folds", 2);
+  {
+    // Not in the loop's text at its default: loops begun before the key existed resume unchanged.
+    const std::string before = text;
+    const auto v = raw("loop.folds_by");
+    c.folds_by = keyed("loop.folds_by", [&] { return train::parse_fold_rule(v, "value"); });
+    if (c.folds_by == train::fold_rule::automatic) text = before;
+  }
   c.members = count("loop.members", 1);
   c.seed = count("loop.seed", 0);
   train::cv_options cv;
@@ -372,6 +380,7 @@ int run_loop(const cluster::communicator& world, const loop_request& req) {
     treq.cv = cv;
     treq.final_model = train::final_fit::none;
     treq.folds_setting = "loop.folds";
+    treq.folds_by = cfg.folds_by;
     treq.allow_synthetic = true;  // esm loop refused a synthetic backend before measuring (--allow-synthetic)
     const auto trained = train::run_training(world, treq);
     const auto& report = trained.report;

@@ -7,11 +7,11 @@
 #include <numeric>
 #include <string>
 
-#include "eigen_support.hpp"
 #include "esm/common/error.hpp"
 #include "esm/common/random.hpp"
 #include "esm/surrogate/folds.hpp"
 #include "esm/surrogate/mlp.hpp"
+#include "esm/surrogate/nnls.hpp"
 #include "support.hpp"
 
 namespace esm::surrogate {
@@ -74,20 +74,18 @@ ensemble_prediction combine_members(matrix_view member_predictions_ms, std::span
 std::vector<double> stacking_weights(matrix_view oof_ms, std::span<const double> y_ms) {
   if (oof_ms.rows != y_ms.size() || oof_ms.rows == 0 || oof_ms.cols == 0)
     throw error("stacking: out-of-fold predictions do not match the targets");
-  const auto k = static_cast<Eigen::Index>(oof_ms.cols);
+  const std::size_t k = oof_ms.cols;
   // Relative error: divide every row by its target, so minimise |A w - 1|^2 with A_ik = p_ik / y_i.
-  Eigen::MatrixXd a = detail::as_eigen(oof_ms);
-  for (Eigen::Index i = 0; i < a.rows(); ++i) a.row(i) /= y_ms[static_cast<std::size_t>(i)];
-  Eigen::MatrixXd normal = a.transpose() * a;
-  // A whisker of ridge keeps the solve defined when two kinds predict identically.
-  normal.diagonal().array() += 1e-10 * normal.diagonal().mean() + 1e-300;
-  const Eigen::VectorXd rhs = a.transpose() * Eigen::VectorXd::Ones(a.rows());
-  Eigen::VectorXd w = normal.ldlt().solve(rhs);
-  w = w.cwiseMax(0.0);
-  const double sum = w.sum();
-  std::vector<double> out(static_cast<std::size_t>(k), 1.0 / static_cast<double>(k));
+  matrix a(oof_ms.rows, k);
+  for (std::size_t i = 0; i < oof_ms.rows; ++i) {
+    for (std::size_t c = 0; c < k; ++c) a(i, c) = oof_ms.row(i)[c] / y_ms[i];
+  }
+  const auto w = nnls(a, std::vector<double>(oof_ms.rows, 1.0)).x;
+  double sum = 0;
+  for (double v : w) sum += v;
+  std::vector<double> out(k, 1.0 / static_cast<double>(k));
   if (sum > 0.0 && std::isfinite(sum))
-    for (Eigen::Index i = 0; i < k; ++i) out[static_cast<std::size_t>(i)] = w[i] / sum;
+    for (std::size_t c = 0; c < k; ++c) out[c] = w[c] / sum;
   return out;
 }
 

@@ -4,11 +4,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <set>
 
 #include "esm/common/error.hpp"
 #include "esm/common/random.hpp"
 #include "esm/surrogate/folds.hpp"
 #include "esm/surrogate/tuning_cache.hpp"
+#include "esm/train/folds.hpp"
 #include "esm/train/intervals.hpp"
 
 namespace esm::train {
@@ -81,7 +83,16 @@ cv_report cross_validate(const cluster::communicator& comm, surrogate::matrix_vi
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t n = y.size(), kinds = o.kinds.size(), folds = o.folds, members = o.members;
   cv_report report;
-  report.fold_of_row = surrogate::stratified_folds(bins, folds, o.seed);
+  if (!o.fold_groups.empty() && o.fold_groups.size() != n) {
+    throw error("cross-validation: " + std::to_string(o.fold_groups.size()) + " fold groups for " + std::to_string(n) + " rows");
+  }
+  report.fold_of_row = assign_folds(bins, o.fold_groups, folds, o.seed);
+  report.folds_by = folds_by(o.fold_groups);
+  std::set<std::int64_t> kept_whole;
+  for (auto g : o.fold_groups) {
+    if (g >= 0) kept_whole.insert(g);
+  }
+  report.fold_group_count = kept_whole.size();
 
   // oof[(k * members + m) * n + row]: member m of kind k predicting `row` from the fold holding it.
   std::vector<double> oof(kinds * members * n, 0.0), seconds(kinds * folds * members, 0.0);
@@ -135,10 +146,16 @@ cv_report cross_validate(const cluster::communicator& comm, surrogate::matrix_vi
     for (std::size_t k = 0; k < kinds; ++k) {
       for (std::size_t i = 0; i < n; ++i) per_kind(i, k) = report.models[k].predictions[i];
     }
+    // Cross-fitted: fold f's rows are blended with weights fitted on the other folds' rows only.
     report.stack_weights = surrogate::stacking_weights(per_kind, y);
+    for (const auto& split : splits) {
+      report.fold_stack_weights.push_back(
+          surrogate::stacking_weights(surrogate::select_rows(per_kind, split.train), surrogate::select(y, split.train)));
+    }
     std::vector<double> stacked(n, 0.0);
     for (std::size_t i = 0; i < n; ++i) {
-      for (std::size_t k = 0; k < kinds; ++k) stacked[i] += report.stack_weights[k] * per_kind(i, k);
+      const auto& w = report.fold_stack_weights[report.fold_of_row[i]];
+      for (std::size_t k = 0; k < kinds; ++k) stacked[i] += w[k] * per_kind(i, k);
     }
     report.models.push_back(summarise("stacked", std::move(stacked), report.models[kinds].spread, y, bins, report.fold_of_row, all_seconds));
   }

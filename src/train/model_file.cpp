@@ -244,6 +244,7 @@ model_file read_model(const std::string& path) {
   i.rows_used = h5::read_int_attribute(root, "rows_used");
   i.rows_excluded = h5::read_int_attribute(root, "rows_excluded");
   i.folds = h5::read_int_attribute(root, "cv_folds");
+  if (h5::has_attribute(root, "cv_folds_by")) i.folds_by = h5::read_string_attribute(root, "cv_folds_by");
   i.members = h5::read_int_attribute(root, "members_per_kind");
   i.seed = h5::read_uint_attribute(root, "seed");
   i.kinds = h5::read_strings_attribute(root, "kinds");
@@ -308,6 +309,7 @@ std::vector<char> model_image(const model_file& m) {
   h5::write_attribute(root, "rows_used", i.rows_used);
   h5::write_attribute(root, "rows_excluded", i.rows_excluded);
   h5::write_attribute(root, "cv_folds", i.folds);
+  h5::write_attribute(root, "cv_folds_by", std::string_view(i.folds_by));
   h5::write_attribute(root, "members_per_kind", i.members);
   h5::write_attribute(root, "seed", i.seed);
   h5::write_attribute(root, "kinds", i.kinds);
@@ -362,15 +364,17 @@ model_file read_model_file(const std::string& path) {
   }
 }
 
-std::string cv_csv(const std::vector<cv_row>& rows) {
+std::string cv_csv(const std::vector<cv_row>& rows, std::string_view folds_by) {
   std::string out =
-      "model,bin,n,within_5,within_10,mape_percent,rmse,r2,kendall_tau,spearman_rho,train_seconds,coverage_90\n";
+      "model,bin,n,within_5,within_10,mape_percent,rmse,r2,kendall_tau,spearman_rho,train_seconds,coverage_90,"
+      "folds_by\n";
   char line[512];
+  const std::string by(folds_by);
   for (const auto& r : rows) {
-    std::snprintf(line, sizeof line, "%s,%s,%zu,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", r.model.c_str(),
+    std::snprintf(line, sizeof line, "%s,%s,%zu,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%s\n", r.model.c_str(),
                   r.bin < 0 ? "all" : std::to_string(r.bin).c_str(), r.metrics.n, r.metrics.within_5,
                   r.metrics.within_10, r.metrics.mape_percent, r.metrics.rmse_ms, r.metrics.r2, r.metrics.kendall_tau,
-                  r.metrics.spearman_rho, r.train_seconds, r.coverage_90);
+                  r.metrics.spearman_rho, r.train_seconds, r.coverage_90, by.c_str());
     out += line;
   }
   return out;

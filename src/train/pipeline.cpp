@@ -25,9 +25,10 @@ training_result run_training(const cluster::communicator& world, const training_
                         req.folds_setting + " " + std::to_string(out.cv.folds));
     }
     if (req.group_effects) out.cv.label_groups = measuring_groups(contents, out.data.dataset_rows);
+    out.cv.fold_groups = fold_groups(contents, out.data.dataset_rows, req.folds_by, out.cv.folds);
     const features::encoder enc(space::find_space(out.data.space), req.encoding, req.lut);
     out.x = enc.encode(out.data.archs);
-    if (req.before_fitting) req.before_fitting();
+    if (req.before_fitting) req.before_fitting(out.data);
   });
   const surrogate::matrix_view view(out.x.rows, out.x.cols, out.x.data);
   out.report = cross_validate(world, view, out.data.y, out.data.bins, out.cv);

@@ -242,6 +242,7 @@ training_data load_training_data(const dataset::contents& c, label_kind label) {
     t.y.push_back(y);
     t.bins.push_back(c.archs[i].depth);
     t.dataset_rows.push_back(i);
+    t.ids.push_back(c.archs[i].id);
     if (std::isfinite(r.reference_ms) && r.reference_ms > 0) refs.push_back(r.reference_ms);
   }
   if (t.y.empty()) {

@@ -79,6 +79,9 @@ cp "$fx/plan.txt" "$fx/plan_changed.txt"
   --sample.policy=file --sample.file="$fx/plan_changed.txt" --sample.count=3 >"$cap/plan.log" 2>&1) ||
   setup_fail "esm profile (plan file): $(tail -3 "$cap/plan.log")"
 { head -2 "$fx/plan.txt"; tail -1 "$fx/plan4.txt"; } >"$fx/plan_changed.txt"  # 3 archs still, one other
+cp "$fx/good.h5" "$fx/space.h5" && "$set_attribute" "$fx/space.h5" space text ofa-resnet50 || setup_fail space.h5
+(cd "$cwd" && "$mpiexec" -n 1 "$esm" profile --config "$fx/job.ini" --sample.seed=5 --output "$fx/other.h5" \
+  >"$cap/profile_other.log" 2>&1) || setup_fail "esm profile (other archs): $(tail -3 "$cap/profile_other.log")"
 printf 'keep me\n' >"$fx/existing.txt"
 mkdir "$fx/ro" && printf 'keep me too\n' >"$fx/ro/kept.txt" && chmod 555 "$fx/ro"
 
@@ -86,7 +89,8 @@ declare -A place=(
   [fx]=$fx [h5]=$fx/good.h5 [model]=$fx/model.h5 [ini]=$fx/job.ini [existing]=$fx/existing.txt [ro]=$fx/ro
   [empty]=$fx/empty.h5 [text]=$fx/text.h5 [truncated]=$fx/truncated.h5 [newer]=$fx/newer.h5 [older]=$fx/older.h5
   [newer_model]=$fx/newer_model.h5 [enc_model]=$fx/enc_model.h5 [space_model]=$fx/space_model.h5
-  [archs_resnet]=$fx/archs_resnet.txt [mbv3]=$mbv3 [synthetic]=$fx/synthetic.h5
+  [archs_resnet]=$fx/archs_resnet.txt [mbv3]=$mbv3 [synthetic]=$fx/synthetic.h5 [space_h5]=$fx/space.h5
+  [other_h5]=$fx/other.h5
   [imp]="--column gpu_ms --space ofa-mbv3 --width w1.2 --device gpu --source test --out $fx/imported.h5"
 )
 expand() {

@@ -47,10 +47,10 @@ TEST(Ensemble, MeanAndPopulationStdOfMembers) {
   EXPECT_THROW((void)combine_members(p, std::vector<double>{1.0}), error);
 }
 
-TEST(Ensemble, StackingWeightsClipAndRenormalise) {
+TEST(Ensemble, StackingWeightsDropAKindThatOnlyHelpsWithANegativeWeight) {
   const std::vector<double> y{1, 2, 3, 4};
   // Columns / y: a = 1 1.1 0.9 1 and b = 1 1.3 0.7 1; 1.5 a - 0.5 b = 1 exactly, so least squares
-  // gives (1.5, -0.5): b is clipped to 0 and a renormalised to 1.
+  // gives (1.5, -0.5); non-negative, a alone fits best: weights (1, 0).
   const matrix clipped(4, 2, {1.0, 1.0, 2.2, 2.6, 2.7, 2.1, 4.0, 4.0});
   const auto w1 = stacking_weights(clipped, y);
   EXPECT_NEAR(w1[0], 1.0, 1e-9);

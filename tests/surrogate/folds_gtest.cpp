@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <map>
 #include <vector>
 
@@ -72,6 +74,97 @@ TEST(Folds, UnstratifiedKFoldAndBadK) {
   EXPECT_EQ(size, (std::vector<std::size_t>{4, 3, 3}));  // dealt round-robin from fold 0
   EXPECT_THROW((void)kfold(10, 1, 1), usage_error);
   EXPECT_THROW((void)kfold(3, 4, 1), usage_error);
+}
+
+/// Made-up measuring groups as an interleaved profile makes them: rows in decreasing-cost order
+/// (so a group's rows mostly share a depth bin), groups of `size` consecutive rows, a partial last
+/// group, and every 13th row alone (a re-measure: group -1).
+struct grouped_rows {
+  std::vector<int> bins;
+  std::vector<std::int64_t> groups;
+};
+grouped_rows made_up_groups(std::size_t size) {
+  grouped_rows g;
+  g.bins = depth_bins();
+  std::sort(g.bins.begin(), g.bins.end());
+  std::int64_t next = 0;
+  std::size_t in_group = 0;
+  for (std::size_t i = 0; i < g.bins.size(); ++i) {
+    if (i % 13 == 12) {
+      g.groups.push_back(-1);
+      continue;
+    }
+    g.groups.push_back(next);
+    if (++in_group == size) {
+      in_group = 0;
+      ++next;
+    }
+  }
+  return g;
+}
+
+TEST(GroupedFolds, KeepGroupsWholeFillEveryFoldAndBalanceBins) {
+  for (std::size_t group_size : {2u, 5u, 8u}) {
+    for (std::uint64_t seed : {0u, 1u, 2u}) {
+      const auto g = made_up_groups(group_size);
+      const std::size_t k = 5;
+      const auto fold = grouped_folds(g.bins, g.groups, k, seed);
+      ASSERT_EQ(fold.size(), g.bins.size());
+      std::map<std::int64_t, std::size_t> fold_of_group;
+      std::map<int, std::vector<double>> per_bin;
+      std::vector<double> size(k, 0);
+      for (std::size_t i = 0; i < fold.size(); ++i) {
+        ASSERT_LT(fold[i], k);
+        if (g.groups[i] >= 0) {
+          const auto [it, fresh] = fold_of_group.emplace(g.groups[i], fold[i]);
+          ASSERT_EQ(it->second, fold[i]) << "group " << g.groups[i] << " split across folds";
+        }
+        per_bin[g.bins[i]].resize(k, 0);
+        ++per_bin[g.bins[i]][fold[i]];
+        ++size[fold[i]];
+      }
+      // Whole groups: each fold within one group's rows of its share, and so is each bin's count.
+      const double tolerance = static_cast<double>(group_size);
+      for (std::size_t f = 0; f < k; ++f) {
+        EXPECT_GT(size[f], 0);
+        EXPECT_LE(std::abs(size[f] - static_cast<double>(fold.size()) / k), tolerance) << "fold " << f;
+      }
+      for (const auto& [bin, counts] : per_bin) {
+        double n = 0;
+        for (double c : counts) n += c;
+        for (std::size_t f = 0; f < k; ++f) {
+          EXPECT_LE(std::abs(counts[f] - n / k), tolerance) << "bin " << bin << " fold " << f << " size " << group_size;
+        }
+      }
+      EXPECT_EQ(fold, grouped_folds(g.bins, g.groups, k, seed));  // a function of the seed
+    }
+  }
+}
+
+TEST(GroupedFolds, SeedsDifferAndUngroupedRowsAreSpreadLikeGroupsOfOne) {
+  const auto g = made_up_groups(8);
+  EXPECT_NE(grouped_folds(g.bins, g.groups, 5, 0), grouped_folds(g.bins, g.groups, 5, 1));
+  // No groups at all: every row its own unit, so fold sizes and bins are balanced within one row.
+  const std::vector<std::int64_t> none(g.bins.size(), -1);
+  const auto fold = grouped_folds(g.bins, none, 4, 3);
+  std::map<int, std::vector<int>> per_bin;
+  for (std::size_t i = 0; i < fold.size(); ++i) {
+    per_bin[g.bins[i]].resize(4, 0);
+    ++per_bin[g.bins[i]][fold[i]];
+  }
+  for (const auto& [bin, counts] : per_bin) {
+    EXPECT_LE(*std::max_element(counts.begin(), counts.end()) - *std::min_element(counts.begin(), counts.end()), 1) << bin;
+  }
+}
+
+TEST(GroupedFolds, RefuseFewerGroupsThanFoldsAndMismatchedInput) {
+  const std::vector<int> bins(12, 3);
+  std::vector<std::int64_t> three(12);
+  for (std::size_t i = 0; i < three.size(); ++i) three[i] = static_cast<std::int64_t>(i / 4);
+  EXPECT_NO_THROW((void)grouped_folds(bins, three, 3, 0));
+  EXPECT_THROW((void)grouped_folds(bins, three, 4, 0), usage_error);
+  EXPECT_THROW((void)grouped_folds(bins, std::vector<std::int64_t>(11, 0), 2, 0), usage_error);
+  EXPECT_THROW((void)grouped_folds(bins, three, 1, 0), usage_error);
 }
 
 }  // namespace

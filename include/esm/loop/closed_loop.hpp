@@ -17,6 +17,7 @@
 #include "esm/profile/job_config.hpp"
 #include "esm/cluster/mpi.hpp"
 #include "esm/loop/policy.hpp"
+#include "esm/train/folds.hpp"
 
 namespace esm::loop {
 
@@ -26,6 +27,7 @@ struct loop_config {
   std::string encoding = "fcc";                 ///< features::encoding_spec text
   std::vector<std::string> kinds{"ridge", "mlp"};
   std::size_t folds = 5;
+  train::fold_rule folds_by = train::fold_rule::automatic;  ///< loop.folds_by (train/folds.hpp)
   std::size_t members = 1;                      ///< per kind
   std::uint64_t seed = 0;                       ///< CV folds and fits
   std::string text;  ///< the resolved section ("[loop]\nkey = value\n..."), kept in /loop's config attribute

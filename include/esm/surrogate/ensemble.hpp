@@ -41,9 +41,9 @@ struct ensemble_prediction {
 [[nodiscard]] ensemble_prediction combine_members(matrix_view member_predictions_ms,
                                                   std::span<const double> member_weights);
 
-/// Non-negative blend weights of the columns of oof_ms (rows x kinds: out-of-fold predictions)
-/// minimising sum_i (sum_k w_k p_ik / y_i - 1)^2: least squares, negative weights clipped to 0,
-/// renormalised to sum 1 (all clipped: equal weights). Pure; exposed for tests.
+/// Blend weights of the columns of oof_ms (rows x kinds: out-of-fold predictions): the
+/// non-negative least-squares solution w >= 0 of min sum_i (sum_k w_k p_ik / y_i - 1)^2 (nnls.hpp),
+/// scaled to sum 1, i.e. each kind's share of the blend (all 0: equal weights). Pure; exposed for tests.
 [[nodiscard]] std::vector<double> stacking_weights(matrix_view oof_ms, std::span<const double> y_ms);
 
 class ensemble_regressor final : public regressor {

@@ -26,6 +26,9 @@ struct cv_options {
   /// every fit trains on its rows' labels corrected for the groups' effects, estimated on those
   /// training rows alone; scores stay against the labels as measured.
   std::vector<std::int64_t> label_groups;
+  /// Group of each row that the folds keep whole (train/folds.hpp: -1 a row alone); empty: folds
+  /// of rows stratified by depth bin.
+  std::vector<std::int64_t> fold_groups;
   void validate() const;    ///< throws usage_error
 };
 
@@ -47,10 +50,16 @@ inline constexpr double interval_level = 0.9;
 
 struct cv_report {
   /// One per kind, then "ensemble" (kinds weighted equally) and "stacked" (kinds weighted by
-  /// stack_weights, fitted on these same out-of-fold predictions: slightly optimistic).
+  /// cross-fitted weights: fold k's rows blended by fold_stack_weights[k], fitted on the other
+  /// folds' out-of-fold predictions only, so the score never sees the rows it scores).
   std::vector<cv_model_result> models;
-  std::vector<double> stack_weights;  ///< per kind, non-negative, summing to 1 (empty: one kind)
+  /// Per kind, non-negative, summing to 1 (empty: one kind): fitted on every row's out-of-fold
+  /// predictions, for the final model.
+  std::vector<double> stack_weights;
+  std::vector<std::vector<double>> fold_stack_weights;  ///< per fold, the weights its rows were blended with
   std::vector<std::size_t> fold_of_row;
+  std::string folds_by = "rows";  ///< "groups" (whole measuring groups per fold) or "rows"
+  std::size_t fold_group_count = 0;  ///< measuring groups the folds kept whole (0: rows)
   std::vector<group_effect_estimate> group_effects;  ///< per fold; empty when labels were not corrected
   double wall_seconds = 0;
 };

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "esm/surrogate/metrics.hpp"
@@ -30,6 +31,9 @@ struct model_info {
   std::int64_t rows_used = 0;
   std::int64_t rows_excluded = 0;
   std::int64_t folds = 0, members = 0;
+  /// How the CV folds were made: "groups" (whole measuring groups per fold) or "rows" (stratified
+  /// by depth bin). Optional attribute cv_folds_by: "rows" when absent (files written before it).
+  std::string folds_by = "rows";
   std::uint64_t seed = 0;
   std::vector<std::string> kinds;
   /// How training labels were corrected before the final fit: "none", or "group_effects ..." with
@@ -61,7 +65,8 @@ void write_model_file(const std::string& path, model_file m);
 /// Throws usage_error for a missing file, a non-model file or a newer schema.
 [[nodiscard]] model_file read_model_file(const std::string& path);
 
-/// The CV table as CSV (header + one line per row), for analysis/.
-[[nodiscard]] std::string cv_csv(const std::vector<cv_row>& rows);
+/// The CV table as CSV (header + one line per row), for analysis/; the last column, folds_by, is
+/// the same on every row (model_info::folds_by).
+[[nodiscard]] std::string cv_csv(const std::vector<cv_row>& rows, std::string_view folds_by);
 
 }  // namespace esm::train

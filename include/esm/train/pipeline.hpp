@@ -14,6 +14,7 @@
 #include "esm/features/lut.hpp"
 #include "esm/surrogate/ensemble.hpp"
 #include "esm/train/cross_validation.hpp"
+#include "esm/train/folds.hpp"
 #include "esm/train/group_effects.hpp"
 #include "esm/train/training_data.hpp"
 
@@ -33,12 +34,14 @@ struct training_request {
   const features::lut_table* lut = nullptr;  ///< for the lut encoding
   cv_options cv;                       ///< kinds, folds, members, seed; label_groups are set here
   bool group_effects = true;           ///< fit on labels corrected for measuring-group effects
+  fold_rule folds_by = fold_rule::automatic;  ///< whole measuring groups or rows per fold (train/folds.hpp)
   bool allow_synthetic = false;        ///< accept a dataset of the synthetic backend
   final_fit final_model = final_fit::stacked;
   std::string folds_setting = "--folds";  ///< the folds setting's name, for error messages
   /// Runs inside the agreement after the rows are checked (e.g. a probe of the output's
-  /// directory), so that its usage_error ends every rank with one line.
-  std::function<void()> before_fitting;
+  /// directory, a check of a validation dataset against these rows), so that its usage_error ends
+  /// every rank with one line.
+  std::function<void(const training_data&)> before_fitting;
 };
 
 struct training_result {

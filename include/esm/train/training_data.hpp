@@ -78,6 +78,7 @@ struct training_data {
   std::vector<double> y;                 ///< labels (ms, or dimensionless when normalised)
   std::vector<int> bins;                 ///< depth bin of each row
   std::vector<std::size_t> dataset_rows; ///< /archs row of each training row
+  std::vector<std::uint64_t> ids;        ///< arch id of each training row (space::arch_id of its text)
   label_kind label = label_kind::trimmed_mean;
   double reference_ms = 0;  ///< median reference latency of the used rows (NaN if none recorded)
   exclusions excluded;
