@@ -40,3 +40,13 @@ def within(first, second, tol=0.10):
     """Share of pairs whose second value is within ±tol of the first."""
     hits = sum(1 for a, b in zip(first, second) if abs(b / a - 1) <= tol)
     return hits / len(first)
+
+
+def mean_se(values):
+    """Mean and standard error (sample sd / sqrt(n)) of per-partition figures; se is nan for n < 2."""
+    n = len(values)
+    m = sum(values) / n
+    if n < 2:
+        return m, float("nan")
+    var = sum((v - m) ** 2 for v in values) / (n - 1)
+    return m, math.sqrt(var / n)
