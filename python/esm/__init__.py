@@ -30,12 +30,14 @@ __all__ = [
     "bench",
     "canonical",
     "describe",
+    "from_ofa",
     "make_input",
     "open_dataset",
     "parameters",
     "reference_forward",
     "sample",
     "spaces",
+    "to_ofa",
     "to_onnx",
     "version",
 ]
@@ -85,6 +87,20 @@ def describe(arch: str, batch: int = 1) -> Dict[str, Any]:
 def canonical(arch: str) -> str:
     """The canonical text of an architecture (parse, then format); ValueError naming a bad token."""
     return _esm.canonical(arch)
+
+
+def from_ofa(config: Mapping[str, Any], space: str = "ofa-mbv3", width: str = "w1.2") -> str:
+    """The canonical esm text of a once-for-all arch config: ``{"ks", "e", "d", "r"}`` for
+    ofa-mbv3, ``{"d", "e", "w", "r"}`` for ofa-resnet50 (``width`` "" there: it has no variants).
+    An OFA config does not hold the width multiplier, so ``width`` says it. ValueError names the key
+    and position of a missing, foreign or out-of-space value."""
+    return _esm.from_ofa(dict(config), space, width)
+
+
+def to_ofa(arch: str) -> Dict[str, Any]:
+    """The once-for-all arch config of an esm architecture text. Slots beyond a stage's depth (OFA
+    keeps a choice there) get OFA's smallest choice, so ``from_ofa(to_ofa(a)) == canonical(a)``."""
+    return _esm.to_ofa(arch)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -30,6 +32,7 @@
 #include "esm/measure/policy.hpp"
 #include "esm/measure/runner.hpp"
 #include "esm/predictor.hpp"
+#include "esm/space/ofa_config.hpp"
 #include "esm/space/sampler.hpp"
 #include "esm/space/space.hpp"
 #include "esm/version.hpp"
@@ -114,6 +117,64 @@ std::string describe_json(const std::string& arch_text, int batch) {
 }
 
 std::string canonical(const std::string& arch_text) { return esm::space::format_any(esm::space::parse_any(arch_text)); }
+
+// --- once-for-all arch configs ------------------------------------------------------------------
+
+/// A Python value of an OFA config as C++, or a usage_error (ValueError) naming the key.
+template <class T>
+T ofa_value(nb::handle value, const std::string& key) {
+  try {
+    return nb::cast<T>(value);
+  } catch (const nb::cast_error&) {
+    throw esm::usage_error("OFA config key '" + key + "': expected " +
+                           (std::is_same_v<T, int> ? std::string("an integer") : std::string("a list of numbers")) + ", got " +
+                           std::string(nb::inst_name(value).c_str()));
+  }
+}
+
+/// The canonical text of the architecture an OFA config (a dict: ks/e/d/r or d/e/w/r) denotes.
+std::string from_ofa(const nb::dict& config, const std::string& space_name, const std::string& width) {
+  const auto& sp = esm::space::find_space(space_name);
+  const auto keys = esm::space::ofa_keys(sp);
+  esm::space::ofa_config c;
+  for (const auto& [k, v] : config) {
+    const std::string key = nb::cast<std::string>(nb::str(k));
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+      std::string known;
+      for (const auto name : keys) known += (known.empty() ? "" : ", ") + std::string(name);
+      throw esm::usage_error("unknown OFA config key '" + key + "' for " + space_name + " (" + known + ")");
+    }
+    if (key == "r") {
+      c.r = ofa_value<int>(v, key);
+    } else if (key == "e") {
+      c.e = ofa_value<std::vector<double>>(v, key);
+    } else {
+      (key == "ks" ? c.ks : key == "d" ? c.d : c.w) = ofa_value<std::vector<int>>(v, key);
+    }
+  }
+  return sp.format(esm::space::from_ofa(sp, c, width));
+}
+
+/// The OFA config (dict) of an architecture text; expand ratios stay integers where the space's are.
+nb::dict to_ofa(const std::string& arch_text) {
+  const auto a = esm::space::parse_any(arch_text);
+  const auto& sp = esm::space::find_space(a.space);
+  const auto c = esm::space::to_ofa(sp, a);
+  nb::dict d;
+  if (c.ks) d["ks"] = *c.ks;
+  if (c.e) {
+    const bool integral = std::all_of(c.e->begin(), c.e->end(), [](double v) { return v == std::floor(v); });
+    if (integral) {
+      d["e"] = std::vector<int>(c.e->begin(), c.e->end());
+    } else {
+      d["e"] = *c.e;
+    }
+  }
+  if (c.d) d["d"] = *c.d;
+  if (c.w) d["w"] = *c.w;
+  if (c.r) d["r"] = *c.r;
+  return d;
+}
 
 // --- predictor --------------------------------------------------------------------------------
 
@@ -377,6 +438,8 @@ NB_MODULE(_esm, m) {
         "bin_weights"_a.none());
   m.def("describe_json", &describe_json, "arch"_a, "batch"_a);
   m.def("canonical", &canonical, "arch"_a);
+  m.def("from_ofa", &from_ofa, "config"_a, "space"_a, "width"_a);
+  m.def("to_ofa", &to_ofa, "arch"_a);
   m.def("read_dataset", &read_dataset, "path"_a);
   m.def("bench", &bench, "arch"_a, "backend"_a, "batch"_a, "reps"_a, "warmup_runs"_a, "warmup_ms"_a, "threads"_a,
         "mode"_a, "seed"_a);
