@@ -251,6 +251,10 @@ const std::vector<key>& keys() {
          j.reference = resolve_reference(j, r.text(k));
          r.set(k, j.reference);
        }},
+      // Hashed ([measure]): which archs share a measuring group shapes the labels (a group's shared
+      // level error), so a resume must keep it, and datasets drawn differently differ in hash.
+      {"measure.group_seed", "0", "seed of the random draw of the archs that are measured together (groups of run.chunk)",
+       [](reader& r, job_config& j, const char* k) { j.group_seed = static_cast<std::uint64_t>(r.integer(k, 0)); }},
       {"backend.name", "cpu", "cpu | cudnn | reference | synthetic (computed latencies, for scale tests)",
        [](reader& r, job_config& j, const char* k) {
          j.backend = r.text(k);
@@ -296,7 +300,9 @@ const std::vector<key>& keys() {
       {"run.partition", "lpt", "lpt (static, by MACs) | dynamic (shared counter)", [](reader& r, job_config& j, const char* k) {
          j.partition = r.parsed(k, [](const std::string& v) { return parse_partition_mode(v); });
        }},
-      {"run.chunk", "0", "archs per measurement call (0: measure.drift_every, or 8 without the guard; crossed: interleave_group^2)",
+      {"run.chunk", "0",
+       "archs per measurement call and per drawn group (0: measure.drift_every, or 8 without the guard; crossed: "
+       "interleave_group^2); a resume keeps the dataset's",
        [](reader& r, job_config& j, const char* k) {
          j.chunk = int_at_least(r, k, 0);
          const auto& m = j.measure;

@@ -197,6 +197,11 @@ struct provenance {
   std::string mpi_library_version;
   std::string backend_version;
   std::int64_t max_samples = 0;  ///< width of /samples
+  /// The random draw of measuring groups (profile/partition.hpp: draw_groups over the plan's rows
+  /// with this seed and size): the archs measured together. 0 and 0 in files of older esm
+  /// versions, whose groups were consecutive archs in decreasing-MACs order.
+  std::uint64_t group_seed = 0;
+  std::int64_t group_size = 0;
   std::string start_time;        ///< ISO 8601 UTC, the creating run's start
   /// Root attribute synthetic = 1 (absent otherwise): the latencies were computed by the synthetic
   /// backend, not measured. esm train refuses such a dataset unless --allow-synthetic.
