@@ -210,7 +210,7 @@ def plot_drift(ds, out_dir):
         color = colors(i % 10) if len(keys) <= 10 else colors(i / max(1, len(keys) - 1))
         ax.plot(elapsed[mine][order], 100 * d["relative_change"][mine][order], color=color, linewidth=1,
                 marker=".", label=f"run {run} rank {rank}" if len(keys) <= 12 else None)
-    markers = {1: ("^", "tab:orange"), 2: ("o", "tab:green"), 3: ("X", "tab:red")}
+    markers = {1: ("^", "tab:orange"), 2: ("o", "tab:green"), 3: ("X", "tab:red"), 4: ("s", "tab:purple")}
     for verdict, (marker, color) in markers.items():
         hit = d["verdict"] == verdict
         if hit.any():

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <utility>
 
 namespace esm {
 
@@ -71,6 +72,10 @@ std::uint64_t fnv1a64(const void* data, std::size_t size) {
     h *= 0x100000001b3ULL;
   }
   return h;
+}
+
+void shuffle(std::span<std::size_t> v, rng& r) {
+  for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[r.uniform_index(i)]);
 }
 
 }  // namespace esm

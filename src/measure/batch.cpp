@@ -2,11 +2,13 @@
 #include "esm/measure/batch.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <span>
 #include <vector>
 
 #include "esm/measure/crossed.hpp"
+#include "esm/measure/statistics.hpp"
 
 namespace esm::measure {
 
@@ -33,12 +35,12 @@ class batch_driver {
       (void)warm_up(reference_, p_.warmup_runs, p_.warmup_ms);
     }
     if (p_.drift_every > 0) {
-      double threshold = p_.drift_threshold;
       double home_ms = not_measured;
-      if (carry_ && carry_->baseline_ms > 0) {
+      if (carry_ && carry_->baseline_ms > 0 && carry_->noise) {
         out_.baseline_ms = carry_->baseline_ms;
         home_ms = carry_->home_ms > 0 ? carry_->home_ms : carry_->baseline_ms;
-        threshold = carry_->threshold;
+        noise_ = carry_->noise;
+        baseline_window_ms_ = carry_->baseline_window_ms > 0 ? carry_->baseline_window_ms : out_.baseline_ms;
       } else {
         std::vector<double> readings;
         for (int i = 0; i < p_.drift_calibration; ++i) readings.push_back(reference_check_ms(reference_, p_));
@@ -46,9 +48,11 @@ class batch_driver {
         out_.calibration = calibrate_drift(readings, p_.drift_threshold, p_.drift_noise_factor);
         out_.baseline_ms = out_.calibration.baseline_ms;
         home_ms = out_.baseline_ms;
-        threshold = out_.calibration.threshold;
+        noise_.emplace(p_.drift_threshold, p_.drift_noise_factor, p_.drift_noise_window, p_.drift_shrink_limit);
+        noise_->calibrate(readings);
+        baseline_window_ms_ = out_.baseline_ms;  // until a window's references replace it
       }
-      guard_.emplace(p_.drift_every, threshold, p_.drift_max_retries);
+      guard_.emplace(p_.drift_every, noise_->threshold(), p_.drift_max_retries);
       guard_->set_baseline(home_ms, out_.baseline_ms);
     }
     const std::size_t group = window();
@@ -71,7 +75,8 @@ class batch_driver {
       if (guard_) {
         carry_->baseline_ms = guard_->baseline_ms();
         carry_->home_ms = guard_->home_ms();
-        carry_->threshold = guard_->threshold();
+        carry_->noise = noise_;
+        carry_->baseline_window_ms = baseline_window_ms_;
       }
     }
     return std::move(out_);
@@ -112,6 +117,20 @@ class batch_driver {
     }
   }
 
+  /// The level of the references timed beside the unchecked window's archs (the median of their
+  /// reference_ms), NaN in plain mode or when following common drift is off.
+  [[nodiscard]] double window_reference_level() const {
+    if (p_.mode == measure_mode::plain || !p_.drift_follow_common) return not_measured;
+    std::vector<double> levels;
+    for (std::size_t i : guard_->unchecked()) {
+      const double ms = out_.results[i].reference_ms;
+      if (std::isfinite(ms) && ms > 0.0) levels.push_back(ms);
+    }
+    if (levels.empty()) return not_measured;
+    std::sort(levels.begin(), levels.end());
+    return percentile_sorted(levels, 0.5);
+  }
+
   void check_until_settled() {
     for (;;) {
       drift_check c;
@@ -120,9 +139,16 @@ class batch_driver {
       c.measurements_so_far = measurements_;
       c.baseline_ms = guard_->baseline_ms();
       c.threshold = guard_->threshold();
-      c.decision = guard_->on_check(c.reference_ms);
+      // The window's references against their level when the baseline was set: both changes are
+      // then measured from the same moment.
+      const double level = window_reference_level();
+      c.decision = guard_->on_check(c.reference_ms, level / baseline_window_ms_ - 1.0);  // NaN stays NaN
       out_.checks.push_back(c);
+      // The reading is judged by what was learnt before it, then learnt from.
+      noise_->add(c.reference_ms);
+      guard_->set_threshold(noise_->threshold());
       if (c.decision.verdict != drift_verdict::drift) {
+        if (guard_->baseline_ms() != c.baseline_ms && std::isfinite(level)) baseline_window_ms_ = level;
         finalise(c.decision.archs);
         return;
       }
@@ -143,6 +169,8 @@ class batch_driver {
   batch_carry* carry_;
   batch_result out_;
   std::optional<drift_guard> guard_;
+  std::optional<drift_noise> noise_;
+  double baseline_window_ms_ = not_measured;  ///< the windows' reference level when the baseline was set
   std::size_t measurements_ = 0;
 };
 

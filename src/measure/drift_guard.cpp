@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <string>
 
 #include "esm/common/error.hpp"
@@ -16,6 +17,7 @@ std::string_view to_string(drift_verdict v) {
     case drift_verdict::drift: return "drift";
     case drift_verdict::remeasured: return "remeasured";
     case drift_verdict::gave_up: return "gave_up";
+    case drift_verdict::common_mode: return "common_mode";
   }
   return "?";
 }
@@ -51,11 +53,58 @@ drift_calibration calibrate_drift(std::span<const double> readings_ms, double fl
   return c;
 }
 
+drift_noise::drift_noise(double floor, double noise_factor, int window, double shrink_limit)
+    : floor_(floor), noise_factor_(noise_factor), window_(static_cast<std::size_t>(std::max(window, 0))),
+      shrink_limit_(shrink_limit) {
+  if (!(floor > 0.0) || !std::isfinite(floor) || !(noise_factor >= 0.0) || !std::isfinite(noise_factor) || window < 0 ||
+      !(shrink_limit > 0.0 && shrink_limit <= 1.0)) {
+    throw error("drift_noise: needs floor > 0, noise_factor >= 0, window >= 0 and shrink_limit in (0, 1]");
+  }
+  threshold_ = floor_;
+}
+
+void drift_noise::calibrate(std::span<const double> readings_ms) {
+  const auto c = calibrate_drift(readings_ms, floor_, noise_factor_);
+  samples_.clear();
+  previous_ms_ = 0;
+  if (c.readings >= 2) {
+    for (double r : readings_ms) {
+      if (std::isfinite(r) && r > 0.0) samples_.push_back(std::abs(r - c.baseline_ms) / c.baseline_ms);
+    }
+  }
+  for (double r : readings_ms) {
+    if (std::isfinite(r) && r > 0.0) previous_ms_ = r;
+  }
+  update(/*limit_shrink=*/false);
+}
+
+void drift_noise::add(double reading_ms) {
+  if (!std::isfinite(reading_ms) || !(reading_ms > 0.0)) return;
+  if (window_ > 0 && previous_ms_ > 0.0) {
+    samples_.push_back(std::abs(reading_ms - previous_ms_) / previous_ms_ / std::numbers::sqrt2);
+    if (samples_.size() > window_) samples_.erase(samples_.begin(), samples_.end() - static_cast<std::ptrdiff_t>(window_));
+    update(/*limit_shrink=*/true);
+  }
+  previous_ms_ = reading_ms;
+}
+
+void drift_noise::update(bool limit_shrink) {
+  // 1.4826 makes the median absolute deviation a normal distribution's standard deviation.
+  noise_ = samples_.empty() ? 0.0 : 1.4826 * median_of(samples_);
+  const double target = std::max(floor_, noise_factor_ * noise_);
+  threshold_ = limit_shrink ? std::max(target, shrink_limit_ * threshold_) : target;
+}
+
 drift_guard::drift_guard(int check_every, double threshold, int max_retries)
     : check_every_(check_every), threshold_(threshold), max_retries_(max_retries) {
   if (check_every < 1 || !(threshold > 0.0) || max_retries < 0) {
     throw error("drift_guard: needs check_every >= 1, threshold > 0, max_retries >= 0");
   }
+}
+
+void drift_guard::set_threshold(double threshold) {
+  if (!(threshold > 0.0) || !std::isfinite(threshold)) throw error("drift_guard: threshold must be finite and > 0");
+  threshold_ = threshold;
 }
 
 void drift_guard::set_baseline(double reference_ms) { set_baseline(reference_ms, reference_ms); }
@@ -80,13 +129,27 @@ bool drift_guard::on_arch_done(std::size_t arch) {
   return since_check_ >= check_every_;
 }
 
-drift_decision drift_guard::on_check(double reference_ms) {
+drift_decision drift_guard::on_check(double reference_ms, double window_change) {
   if (baseline_ms_ <= 0.0) throw error("drift_guard: on_check before set_baseline");
   drift_decision d;
   d.relative_change = (reference_ms - baseline_ms_) / baseline_ms_;
   since_check_ = 0;
   // A NaN reading (a failed reference run) counts as drift rather than as a pass.
   const bool drifted = !(std::abs(d.relative_change) <= threshold_);
+  // Archs and reference moved together (both beyond the threshold, within it of each other; so
+  // in the same direction): a re-measure would meet the same machine, and the normalised labels
+  // already divide the change out. Follow the machine to its new level instead.
+  const bool common = drifted && std::isfinite(reference_ms) && reference_ms > 0.0 && std::isfinite(window_change) &&
+                      std::abs(window_change) > threshold_ && std::abs(window_change - d.relative_change) <= threshold_;
+  if (common) {
+    d.verdict = drift_verdict::common_mode;
+    baseline_ms_ = reference_ms;
+    d.archs = std::move(window_);
+    window_.clear();
+    drifted_readings_.clear();
+    retries_ = 0;
+    return d;
+  }
   if (drifted && std::isfinite(reference_ms) && reference_ms > 0.0) {
     drifted_readings_.push_back(reference_ms);
     // Back at the calibrated level after a gave_up moved the baseline: judge against home again.

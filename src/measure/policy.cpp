@@ -72,6 +72,8 @@ void measure_policy::validate() const {
   if (!std::isfinite(drift_noise_factor) || drift_noise_factor < 0.0) {
     bad("drift_noise_factor", "a finite number >= 0", number(drift_noise_factor));
   }
+  at_least("drift_noise_window", drift_noise_window, 0);
+  if (!(drift_shrink_limit > 0.0 && drift_shrink_limit <= 1.0)) bad("drift_shrink_limit", "in (0, 1]", number(drift_shrink_limit));
   at_least("bracket_reps", bracket_reps, 1);
   at_least("switch_warmup_runs", switch_warmup_runs, 0);
   at_least("burst_reps", burst_reps, 1);
@@ -98,7 +100,9 @@ std::string to_text(const measure_policy& p) {
   if (p.drift_every > 0) {
     t += " drift=" + number(p.drift_threshold * 100.0) + "%/" + std::to_string(p.drift_every) +
          ",retries=" + std::to_string(p.drift_max_retries) + ",ref_reps=" + std::to_string(p.drift_reps) +
-         ",calibration=" + std::to_string(p.drift_calibration) + ",noise_factor=" + number(p.drift_noise_factor);
+         ",calibration=" + std::to_string(p.drift_calibration) + ",noise_factor=" + number(p.drift_noise_factor) +
+         ",noise_window=" + std::to_string(p.drift_noise_window) + ",shrink=" + number(p.drift_shrink_limit) +
+         ",common=" + (p.drift_follow_common ? "follow" : "remeasure");
   } else {
     t += " drift=off";
   }

@@ -44,30 +44,31 @@ struct round_output {
 /// stop_requested when a stop signal cut the chunk short (what was final is in `out`).
 void measure_chunk(const std::vector<std::uint64_t>& rows, const context& ctx, round_output& out);
 
-/// Where a rank's next chunk comes from.
+/// Where a rank's next chunk comes from: one measuring group (partition.hpp: draw_groups) per chunk.
 class work_source {
  public:
-  /// Static share (LPT), in the order to measure.
-  explicit work_source(std::vector<std::uint64_t> mine) : rows_(std::move(mine)) {}
-  /// Dynamic: chunks of the cost-ordered list of all pending rows, from a shared counter.
-  work_source(std::vector<std::uint64_t> all, cluster::shared_counter& counter) : rows_(std::move(all)), counter_(&counter) {}
+  using group = std::vector<std::uint64_t>;
+  /// Static share (LPT over whole groups), in the order to measure.
+  explicit work_source(std::vector<group> mine) : groups_(std::move(mine)) {}
+  /// Dynamic: the groups of every rank in decreasing cost, each taken whole from a shared counter.
+  work_source(std::vector<group> all, cluster::shared_counter& counter) : groups_(std::move(all)), counter_(&counter) {}
 
   [[nodiscard]] bool has_more() const { return !exhausted_; }
 
-  std::vector<std::uint64_t> next(int chunk) {
-    const auto n = static_cast<std::int64_t>(rows_.size());
-    std::int64_t first = next_;
-    if (counter_) first = counter_->fetch_add(chunk);
-    const std::int64_t last = std::min<std::int64_t>(first + chunk, n);
-    if (!counter_) next_ = last;
-    std::vector<std::uint64_t> out;
-    for (std::int64_t i = first; i < last; ++i) out.push_back(rows_[static_cast<std::size_t>(i)]);
-    if (out.empty() || (!counter_ && next_ >= n)) exhausted_ = true;
-    return out;
+  /// The next group (empty when none is left).
+  group next() {
+    const auto n = static_cast<std::int64_t>(groups_.size());
+    const std::int64_t i = counter_ ? counter_->fetch_add(1) : next_++;
+    if (i >= n) {
+      exhausted_ = true;
+      return {};
+    }
+    if (!counter_ && next_ >= n) exhausted_ = true;
+    return groups_[static_cast<std::size_t>(i)];
   }
 
  private:
-  std::vector<std::uint64_t> rows_;
+  std::vector<group> groups_;
   cluster::shared_counter* counter_ = nullptr;
   std::int64_t next_ = 0;
   bool exhausted_ = false;

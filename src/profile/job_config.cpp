@@ -305,6 +305,16 @@ const std::vector<key>& keys() {
       {"measure.drift_noise_factor", number(p.drift_noise_factor),
        "threshold in effect: max(drift_threshold, factor x the reference's noise); 0: drift_threshold alone",
        [](reader& r, job_config& j, const char* k) { j.measure.drift_noise_factor = r.real(k); }},
+      {"measure.drift_noise_window", std::to_string(p.drift_noise_window),
+       "noise samples the threshold keeps learning over, from every reference reading (0: the calibration's alone)",
+       [](reader& r, job_config& j, const char* k) { j.measure.drift_noise_window = int_at_least(r, k, 0); }},
+      {"measure.drift_shrink_limit", number(p.drift_shrink_limit),
+       "one reading lowers the threshold in effect to no less than this fraction of the previous one, in (0, 1]",
+       [](reader& r, job_config& j, const char* k) { j.measure.drift_shrink_limit = r.real(k); }},
+      {"measure.drift_follow_common", p.drift_follow_common ? "true" : "false",
+       "normalised, interleaved, crossed: follow a drift the window's own references share (common_mode) "
+       "instead of re-measuring",
+       [](reader& r, job_config& j, const char* k) { j.measure.drift_follow_common = r.boolean(k); }},
       {"measure.bracket_reps", std::to_string(p.bracket_reps), "reference repetitions per bracket / burst",
        [](reader& r, job_config& j, const char* k) { j.measure.bracket_reps = int_at_least(r, k, 1); }},
       {"measure.switch_warmup_runs", std::to_string(p.switch_warmup_runs), "untimed runs after switching workloads",
@@ -321,6 +331,10 @@ const std::vector<key>& keys() {
          j.reference = resolve_reference(j, r.text(k));
          r.set(k, j.reference);
        }},
+      // Hashed ([measure]): which archs share a measuring group shapes the labels (a group's shared
+      // level error), so a resume must keep it, and datasets drawn differently differ in hash.
+      {"measure.group_seed", "0", "seed of the random draw of the archs that are measured together (groups of run.chunk)",
+       [](reader& r, job_config& j, const char* k) { j.group_seed = static_cast<std::uint64_t>(r.integer(k, 0)); }},
       {"backend.name", "cpu", "cpu | cudnn | reference | synthetic (computed latencies, for scale tests)",
        [](reader& r, job_config& j, const char* k) {
          j.backend = r.text(k);
@@ -366,7 +380,9 @@ const std::vector<key>& keys() {
       {"run.partition", "lpt", "lpt (static, by MACs) | dynamic (shared counter)", [](reader& r, job_config& j, const char* k) {
          j.partition = r.parsed(k, [](const std::string& v) { return parse_partition_mode(v); });
        }},
-      {"run.chunk", "0", "archs per measurement call (0: measure.drift_every, or 8 without the guard; crossed: interleave_group^2)",
+      {"run.chunk", "0",
+       "archs per measurement call and per drawn group (0: measure.drift_every, or 8 without the guard; crossed: "
+       "interleave_group^2); a resume keeps the dataset's",
        [](reader& r, job_config& j, const char* k) {
          j.chunk = int_at_least(r, k, 0);
          const auto& m = j.measure;

@@ -1,4 +1,4 @@
-// Static (LPT) and dynamic work partitioning.
+// Static (LPT) and dynamic work partitioning, and the random draw of measuring groups.
 #include "esm/profile/partition.hpp"
 
 #include <algorithm>
@@ -8,6 +8,7 @@
 #include <string>
 
 #include "esm/common/error.hpp"
+#include "esm/common/random.hpp"
 
 namespace esm::profile {
 
@@ -41,6 +42,31 @@ std::vector<std::vector<std::size_t>> lpt_partition(std::span<const double> cost
     heap.pop();
     out[static_cast<std::size_t>(part)].push_back(job);
     heap.emplace(load + costs[job], part);
+  }
+  return out;
+}
+
+std::vector<std::vector<std::size_t>> draw_groups(std::size_t rows, std::size_t group_size, std::uint64_t seed) {
+  if (group_size < 1) throw error("draw_groups needs groups of at least one row");
+  std::vector<std::size_t> order(rows);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  rng r(seed);
+  shuffle(order, r);
+  std::vector<std::vector<std::size_t>> groups;
+  for (std::size_t first = 0; first < rows; first += group_size) {
+    const auto last = std::min(first + group_size, rows);
+    groups.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(first), order.begin() + static_cast<std::ptrdiff_t>(last));
+  }
+  return groups;
+}
+
+std::vector<double> group_costs(const std::vector<std::vector<std::size_t>>& groups, std::span<const double> row_costs) {
+  std::vector<double> out;
+  out.reserve(groups.size());
+  for (const auto& g : groups) {
+    double sum = 0;
+    for (const std::size_t row : g) sum += row_costs[row];
+    out.push_back(sum);
   }
   return out;
 }

@@ -137,21 +137,28 @@ run_totals measure_rounds(const communicator& world, const context& base, const 
   const job_config& job = base.job;
   const bool root = world.rank() == 0;
 
-  // Work distribution over the pending rows, by MACs.
-  std::vector<double> costs;
-  for (const auto row : state.pending) costs.push_back(static_cast<double>(state.plan[row].macs));
+  // Work distribution: the measuring groups drawn over the whole plan when the dataset was made
+  // (so a resume keeps them), less their rows already done; whole groups by their sum of MACs.
+  std::vector<bool> pending(state.plan.size(), false);
+  for (const auto row : state.pending) pending[row] = true;
+  const auto groups =
+      kept_groups(draw_groups(state.plan.size(), static_cast<std::size_t>(state.prov.group_size), state.prov.group_seed),
+                  [&](std::size_t row) { return pending[row]; });
+  std::vector<double> macs;
+  for (const auto& e : state.plan) macs.push_back(static_cast<double>(e.macs));
+  const auto costs = group_costs(groups, macs);
+  const auto rows_of = [&](std::size_t g) { return work_source::group(groups[g].begin(), groups[g].end()); };
   std::unique_ptr<shared_counter> counter;
   std::optional<work_source> source;
+  std::vector<work_source::group> mine;
   if (job.partition == partition_mode::lpt) {
     const auto parts = lpt_partition(costs, world.size());
-    std::vector<std::uint64_t> rows;
-    for (const auto j : parts[static_cast<std::size_t>(world.rank())]) rows.push_back(state.pending[j]);
-    source.emplace(std::move(rows));
+    for (const auto g : parts[static_cast<std::size_t>(world.rank())]) mine.push_back(rows_of(g));
+    source.emplace(std::move(mine));
   } else {
     counter = std::make_unique<shared_counter>(world);
-    std::vector<std::uint64_t> rows;
-    for (const auto j : by_decreasing_cost(costs)) rows.push_back(state.pending[j]);
-    source.emplace(std::move(rows), *counter);
+    for (const auto g : by_decreasing_cost(costs)) mine.push_back(rows_of(g));
+    source.emplace(std::move(mine), *counter);
   }
 
   const auto total = static_cast<std::int64_t>(state.plan.size());
@@ -178,7 +185,7 @@ run_totals measure_rounds(const communicator& world, const context& base, const 
     bool measured = false;
     while (stop_level() == 0 && source->has_more()) {
       if (measured && seconds_since(round_start) >= job.flush_interval_s) break;
-      const auto chunk = source->next(job.chunk);
+      const auto chunk = source->next();
       if (chunk.empty()) break;
       measured = true;
       try {
@@ -273,10 +280,12 @@ int run_profile(const cluster::communicator& world, const profile_request& req) 
   timings.create_s = create_seconds;
   timings.open_s = seconds_since(open_start) - create_seconds;
   if (root) {
-    std::printf("esm profile: %lld archs of %s%s, backend %s %s batch %d, %d ranks, %s partition, chunk %d\n",
+    std::printf("esm profile: %lld archs of %s%s, backend %s %s batch %d, %d ranks, %s partition, chunk %lld "
+                "(groups drawn with seed %llu)\n",
                 static_cast<long long>(total), job.space.c_str(), job.width ? (" " + *job.width).c_str() : "",
                 job.backend.c_str(), state.prov.precision.c_str(), job.batch, world.size(),
-                std::string(to_string(job.partition)).c_str(), job.chunk);
+                std::string(to_string(job.partition)).c_str(), static_cast<long long>(state.prov.group_size),
+                static_cast<unsigned long long>(state.prov.group_seed));
     if (!state.note.empty()) std::printf("esm profile: %s\n", state.note.c_str());
     std::printf("esm profile: %s %s: %lld done, %lld to measure\n", state.create ? "creating" : "resuming",
                 job.output.c_str(), static_cast<long long>(done_before), static_cast<long long>(state.pending.size()));

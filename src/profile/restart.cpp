@@ -54,6 +54,11 @@ void inspect_output(const profile_request& req, start_state& s) {
                       "): --resume needs the same [space] [sample] [measure] [backend] settings");
   }
   if (c.archs.size() != s.plan.size()) throw usage_error("'" + path + "' holds a plan of another size");
+  // The groups drawn when the dataset was created, whatever run.chunk is now (it is not hashed).
+  if (c.prov.group_size > 0) {
+    s.prov.group_seed = c.prov.group_seed;
+    s.prov.group_size = c.prov.group_size;
+  }
   for (std::size_t i = 0; i < s.plan.size(); ++i) {
     if (c.archs[i].id != s.plan[i].id || c.results[i].arch_id != s.plan[i].id) {
       throw usage_error("'" + path + "' row " + std::to_string(i) + " holds another architecture than this plan");
@@ -89,6 +94,8 @@ start_state decide_start(const cluster::communicator& world, const profile_reque
     p.backend_version = be.version();
     p.synthetic = be.synthetic();
     p.max_samples = job.max_samples();
+    p.group_seed = job.group_seed;
+    p.group_size = job.chunk;
     p.start_time = now;
     auto& i = state.run;
     i.command_line = req.command_line;

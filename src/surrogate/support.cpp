@@ -17,10 +17,6 @@ std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) {
   return z ^ (z >> 31);
 }
 
-void shuffle(std::span<std::size_t> v, rng& r) {
-  for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[r.uniform_index(i)]);
-}
-
 std::vector<std::size_t> iota(std::size_t n) {
   std::vector<std::size_t> v(n);
   std::iota(v.begin(), v.end(), std::size_t{0});

@@ -20,8 +20,7 @@ namespace esm::surrogate::detail {
 /// parts of one fit (initialisation, split, batch order, members) never share a random stream.
 [[nodiscard]] std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream);
 
-/// Fisher-Yates with esm::rng (std::shuffle's draws are implementation-defined).
-void shuffle(std::span<std::size_t> v, rng& r);
+using esm::shuffle;  // Fisher-Yates with esm::rng (esm/common/random.hpp)
 
 /// 0, 1, ..., n - 1.
 [[nodiscard]] std::vector<std::size_t> iota(std::size_t n);

@@ -159,8 +159,10 @@ std::vector<double> label_values(const dataset::contents& c, label_kind k) {
 
 namespace {
 
-/// Rows measured in a window whose drift the guard gave up on: the `window` rows that the same
-/// rank of the same run measured up to and including the check's last row, by start time.
+/// Rows measured in a window whose drift the guard gave up on, or followed as common to archs and
+/// reference (their trimmed means sit at the moved level; their normalised labels do not): the
+/// `window` rows that the same rank of the same run measured up to and including the check's last
+/// row, by start time.
 std::set<std::size_t> unresolved_drift_rows(const dataset::contents& c) {
   std::set<std::size_t> out;
   std::map<std::pair<int, int>, std::vector<std::size_t>> by_rank;  // (run, rank) -> rows by start
@@ -173,7 +175,9 @@ std::set<std::size_t> unresolved_drift_rows(const dataset::contents& c) {
               [&](std::size_t a, std::size_t b) { return c.results[a].start_unix_s < c.results[b].start_unix_s; });
   }
   for (const auto& d : c.drift) {
-    if (d.verdict != static_cast<std::int32_t>(measure::drift_verdict::gave_up) || d.arch_row < 0) continue;
+    const bool moved = d.verdict == static_cast<std::int32_t>(measure::drift_verdict::gave_up) ||
+                       d.verdict == static_cast<std::int32_t>(measure::drift_verdict::common_mode);
+    if (!moved || d.arch_row < 0) continue;
     const auto it = by_rank.find({d.run, d.rank});
     if (it == by_rank.end()) continue;
     const auto& rows = it->second;

@@ -61,6 +61,8 @@ class DatasetFile : public ::testing::Test {
     prov_.mpi_library_version = "test MPI";
     prov_.backend_version = "test backend";
     prov_.max_samples = 4;
+    prov_.group_seed = 9;
+    prov_.group_size = 3;
     prov_.start_time = "2026-11-27T10:00:00Z";
     run_.command_line = prov_.command_line;
     run_.host = "testhost";
@@ -140,6 +142,8 @@ TEST_F(DatasetFile, FreshFileIsPendingEverywhere) {
   for (const float s : c.samples) EXPECT_TRUE(std::isnan(s));
   EXPECT_EQ(c.prov.gene_names, prov_.gene_names);
   EXPECT_EQ(c.prov.config_hash, prov_.config_hash);
+  EXPECT_EQ(c.prov.group_seed, 9u);
+  EXPECT_EQ(c.prov.group_size, 3);
   EXPECT_EQ(c.slurm_job_id, "555");
   EXPECT_TRUE(c.runs.empty());
   EXPECT_TRUE(c.drift.empty());
@@ -333,6 +337,9 @@ TEST(DatasetSchema, VersionOneFilesReadWithoutTheDriftThreshold) {
   EXPECT_EQ(c.drift[1].verdict, static_cast<std::int32_t>(measure::drift_verdict::ok));
   EXPECT_EQ(c.drift[1].window, 3);
   for (const auto& d : c.drift) EXPECT_TRUE(std::isnan(d.threshold));
+  // Older files drew no measuring groups (consecutive archs in cost order): seed and size 0.
+  EXPECT_EQ(c.prov.group_seed, 0u);
+  EXPECT_EQ(c.prov.group_size, 0);
   // Before version 3 rows have no launch-mode latencies: NaN, not zeros or garbage.
   ASSERT_EQ(c.results.size(), 6u);
   for (const auto& r : c.results) EXPECT_TRUE(std::isnan(r.eager_ms) && std::isnan(r.graph_ms));

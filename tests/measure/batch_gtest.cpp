@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <set>
 #include <vector>
@@ -252,6 +253,7 @@ measure_policy one_reading_checks() {
   p.warmup_runs = 0;
   p.drift_reps = 1;
   p.drift_every = 5;
+  p.drift_noise_window = 0;  // the calibration's threshold alone: learning has its own tests below
   return p;
 }
 
@@ -305,13 +307,101 @@ TEST(MeasureBatchCarry, TheCalibratedThresholdIsCarriedWithTheBaseline) {
   batch_carry carry;
   const auto arch = [](std::size_t) { return workload([] { return 2.0; }); };
   const auto first = measure_batch(5, arch, reference, one_reading_checks(), {}, &carry);
-  EXPECT_NEAR(carry.threshold, 3 * 1.4826 * 0.05, 1e-9);
+  ASSERT_TRUE(carry.noise.has_value());
+  EXPECT_NEAR(carry.noise->threshold(), 3 * 1.4826 * 0.05, 1e-9);
   *calls = 0;  // the second call must not calibrate again: its first run is the check's reading
   const auto second = measure_batch(5, arch, reference, one_reading_checks(), {}, &carry);
   EXPECT_EQ(second.calibration.readings, 0);
   ASSERT_EQ(second.checks.size(), 1u);
   EXPECT_NEAR(second.checks[0].threshold, 3 * 1.4826 * 0.05, 1e-9);
   EXPECT_EQ(*calls, 1u);
+}
+
+/// A reference whose run k (drift_reps 1, no warm-up) returns reading(k).
+workload reference_from(std::function<double(std::size_t)> reading) {
+  return [reading = std::move(reading), k = std::size_t{0}]() mutable { return reading(k++); };
+}
+
+std::size_t remeasures_of(const batch_result& r) {
+  std::size_t n = 0;
+  for (const auto& m : r.results) n += static_cast<std::size_t>(m.remeasure_count);
+  return n;
+}
+
+TEST(MeasureBatchLearning, ANoisyCalibrationFollowedByAQuietRunSeesADriftItWouldHaveMissed) {
+  // Calibrated at 22% (as above), then 20 quiet checks within 0.2%, then a lasting +10% step.
+  const std::vector<double> calibration{1.00, 1.08, 0.95, 1.03, 0.92};
+  const auto reading = [&](std::size_t k) {
+    if (k < calibration.size()) return calibration[k];
+    if (k < calibration.size() + 20) return k % 2 ? 1.002 : 0.999;
+    return 1.10;
+  };
+  const auto arch = [](std::size_t) { return workload([] { return 2.0; }); };
+  measure_policy p = one_reading_checks();
+  p.drift_noise_window = 10;
+  const auto learning = measure_batch(105, arch, reference_from(reading), p);
+  ASSERT_GE(learning.checks.size(), 21u);
+  EXPECT_NEAR(learning.checks[0].threshold, 3 * 1.4826 * 0.05, 1e-9);
+  for (std::size_t c = 1; c < 20; ++c) {  // it falls, but by at most a fifth per reading
+    EXPECT_GE(learning.checks[c].threshold, 0.8 * learning.checks[c - 1].threshold - 1e-12) << "check " << c;
+  }
+  EXPECT_DOUBLE_EQ(learning.checks[19].threshold, 0.03);  // down to the floor
+  EXPECT_EQ(learning.checks[20].decision.verdict, drift_verdict::drift);
+
+  p.drift_noise_window = 0;  // the calibration's threshold alone: the step passes as noise
+  const auto fixed = measure_batch(105, arch, reference_from(reading), p);
+  ASSERT_GE(fixed.checks.size(), 21u);
+  EXPECT_EQ(fixed.checks[20].decision.verdict, drift_verdict::ok);
+  EXPECT_NEAR(fixed.checks[20].threshold, 3 * 1.4826 * 0.05, 1e-9);
+}
+
+TEST(MeasureBatchLearning, AQuietCalibrationFollowedByNoiseRaisesTheThresholdAndStopsRemeasuring) {
+  // Calibrated within 0.1% (threshold: the 3% floor), then readings scattered by +-6%.
+  const std::vector<double> noisy{1.06, 0.95, 1.04, 0.94, 1.05, 0.96, 1.02, 0.97};
+  const auto reading = [&](std::size_t k) { return k < 5 ? 1.0 + 0.001 * static_cast<double>(k % 2) : noisy[k % noisy.size()]; };
+  const auto arch = [](std::size_t) { return workload([] { return 2.0; }); };
+  measure_policy p = one_reading_checks();
+  p.drift_noise_window = 10;
+  const auto learning = measure_batch(150, arch, reference_from(reading), p);
+  EXPECT_DOUBLE_EQ(learning.calibration.threshold, 0.03);
+  EXPECT_GT(learning.checks.back().threshold, 0.15);
+  // Once it has learnt (a majority of noisy samples), the windows pass.
+  std::size_t late_drifts = 0;
+  for (std::size_t c = learning.checks.size() - 20; c < learning.checks.size(); ++c) {
+    late_drifts += learning.checks[c].decision.verdict != drift_verdict::ok;
+  }
+  EXPECT_EQ(late_drifts, 0u);
+
+  p.drift_noise_window = 0;
+  const auto fixed = measure_batch(150, arch, reference_from(reading), p);
+  EXPECT_GT(remeasures_of(fixed), 3 * remeasures_of(learning));
+}
+
+/// Archs and reference both run at the machine's speed `factor`; normalised mode times a reference
+/// bracket beside each arch.
+TEST(MeasureBatchCommonMode, ADriftThatArchsAndReferenceShareIsFollowedNotRemeasured) {
+  double factor = 1.0;
+  std::size_t built = 0;
+  const auto arch = [&](std::size_t) {
+    if (++built == 11) factor = 1.12;  // the machine slows down during the third window, for good
+    return workload([&] { return 2.0 * factor; });
+  };
+  measure_policy p = one_reading_checks();
+  p.mode = measure_mode::normalised;
+  p.bracket_reps = 1;
+  const auto followed = measure_batch(20, arch, workload([&] { return factor; }), p);
+  ASSERT_EQ(followed.checks.size(), 4u);
+  EXPECT_EQ(followed.checks[2].decision.verdict, drift_verdict::common_mode);
+  EXPECT_EQ(followed.checks[3].decision.verdict, drift_verdict::ok);  // judged against the new level
+  EXPECT_DOUBLE_EQ(followed.checks[3].baseline_ms, 1.12);
+  EXPECT_EQ(remeasures_of(followed), 0u);
+
+  factor = 1.0;
+  built = 0;
+  p.drift_follow_common = false;
+  const auto remeasured = measure_batch(20, arch, workload([&] { return factor; }), p);
+  EXPECT_EQ(remeasured.checks[2].decision.verdict, drift_verdict::drift);
+  EXPECT_GT(remeasures_of(remeasured), 0u);
 }
 
 TEST(MeasureBatch, ValidatesThePolicy) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "esm/common/error.hpp"
@@ -225,6 +226,92 @@ TEST(DriftVerdict, Names) {
   EXPECT_EQ(to_string(drift_verdict::drift), "drift");
   EXPECT_EQ(to_string(drift_verdict::remeasured), "remeasured");
   EXPECT_EQ(to_string(drift_verdict::gave_up), "gave_up");
+  EXPECT_EQ(to_string(drift_verdict::common_mode), "common_mode");
+}
+
+TEST(DriftGuardCommonMode, ADriftTheWindowsReferencesShareIsFollowedWithoutARemeasure) {
+  drift_guard g(3, 0.03, 2);
+  g.set_baseline(10.0);
+  for (std::size_t i = 0; i < 3; ++i) (void)g.on_arch_done(i);
+  const auto d = g.on_check(11.0, 0.09);  // +10%, the window's own references +9%
+  EXPECT_EQ(d.verdict, drift_verdict::common_mode);
+  EXPECT_EQ(d.archs, (archs{0, 1, 2}));
+  EXPECT_EQ(g.retries(), 0);
+  EXPECT_DOUBLE_EQ(g.baseline_ms(), 11.0);  // the machine's new level
+  EXPECT_DOUBLE_EQ(g.home_ms(), 10.0);
+  for (std::size_t i = 3; i < 6; ++i) (void)g.on_arch_done(i);
+  EXPECT_EQ(g.on_check(11.1, 0.0).verdict, drift_verdict::ok);
+}
+
+TEST(DriftGuardCommonMode, ADriftTheWindowsReferencesDoNotShareIsRemeasured) {
+  for (const double window_change : {0.005, -0.09, std::numeric_limits<double>::quiet_NaN()}) {
+    drift_guard g(3, 0.03, 2);
+    g.set_baseline(10.0);
+    for (std::size_t i = 0; i < 3; ++i) (void)g.on_arch_done(i);
+    EXPECT_EQ(g.on_check(11.0, window_change).verdict, drift_verdict::drift) << window_change;
+  }
+}
+
+TEST(DriftGuardThreshold, CanBeChangedAsTheNoiseEstimateLearns) {
+  drift_guard g(1, 0.03, 0);
+  g.set_baseline(10.0);
+  (void)g.on_arch_done(0);
+  g.set_threshold(0.2);
+  EXPECT_EQ(g.on_check(11.0).verdict, drift_verdict::ok);
+  EXPECT_THROW(g.set_threshold(0.0), error);
+}
+
+TEST(DriftNoise, ANoisyCalibrationFollowedByQuietReadingsLowersTheThresholdToTheFloor) {
+  drift_noise n(0.03, 3, 10, 0.8);
+  n.calibrate(std::vector<double>{1.00, 1.08, 0.95, 1.03, 0.92});
+  EXPECT_NEAR(n.threshold(), 3 * 1.4826 * 0.05, 1e-9);
+  double before = n.threshold();
+  int readings = 0;
+  while (n.threshold() > 0.03 && readings < 50) {
+    n.add(readings % 2 ? 1.002 : 0.999);
+    ++readings;
+    EXPECT_GE(n.threshold(), 0.8 * before - 1e-12);  // shrinks by a fifth at most (rises freely)
+    before = n.threshold();
+  }
+  EXPECT_DOUBLE_EQ(n.threshold(), 0.03);
+  EXPECT_LE(readings, 16);  // a majority of quiet samples, then the shrink limit's steps
+  EXPECT_GE(readings, 6);   // never on the first few quiet readings
+}
+
+TEST(DriftNoise, AQuietCalibrationFollowedByNoiseRaisesTheThresholdOnceNoiseIsTheMajority) {
+  drift_noise n(0.03, 3, 10, 0.8);
+  n.calibrate(std::vector<double>{1.000, 1.001, 0.999, 1.000, 1.001});
+  EXPECT_DOUBLE_EQ(n.threshold(), 0.03);
+  const std::vector<double> noisy{1.06, 0.95, 1.04, 0.94, 1.05, 0.96, 1.02, 0.97};
+  for (std::size_t k = 0; k < 4; ++k) n.add(noisy[k]);
+  EXPECT_DOUBLE_EQ(n.threshold(), 0.03);  // one outlier, or a minority of them, does not set it
+  for (std::size_t k = 4; k < noisy.size(); ++k) n.add(noisy[k]);
+  EXPECT_GT(n.threshold(), 0.15);  // successive changes of ~8%: noise ~6%, threshold 3x
+}
+
+TEST(DriftNoise, AWindowOfZeroKeepsTheCalibrationsThreshold) {
+  drift_noise n(0.03, 3, 0, 0.8);
+  n.calibrate(std::vector<double>{1.00, 1.08, 0.95, 1.03, 0.92});
+  const double calibrated = n.threshold();
+  for (int k = 0; k < 20; ++k) n.add(1.0);
+  EXPECT_DOUBLE_EQ(n.threshold(), calibrated);
+}
+
+TEST(DriftNoise, FailedReadingsTeachNothing) {
+  drift_noise n(0.03, 3, 10, 0.8);
+  n.calibrate(std::vector<double>{1.0, 1.0, 1.0});
+  n.add(std::numeric_limits<double>::quiet_NaN());
+  n.add(-1.0);
+  EXPECT_EQ(n.samples(), 3u);
+  EXPECT_DOUBLE_EQ(n.threshold(), 0.03);
+}
+
+TEST(DriftNoise, RejectsBadSettings) {
+  EXPECT_THROW(drift_noise(0.0, 3, 10, 0.8), error);
+  EXPECT_THROW(drift_noise(0.03, -1, 10, 0.8), error);
+  EXPECT_THROW(drift_noise(0.03, 3, -1, 0.8), error);
+  EXPECT_THROW(drift_noise(0.03, 3, 10, 0.0), error);
+  EXPECT_THROW(drift_noise(0.03, 3, 10, 1.5), error);
 }
 
 }  // namespace

@@ -82,11 +82,13 @@ TEST(MeasurePolicy, ValidateNamesTheBadField) {
 TEST(MeasurePolicy, TextForProvenance) {
   measure_policy p;
   EXPECT_EQ(to_text(p),
-            "reps=150 warmup>=10runs/200ms trim=0.2 drift=3%/25,retries=2,ref_reps=50,calibration=5,noise_factor=3 "
+            "reps=150 warmup>=10runs/200ms trim=0.2 drift=3%/25,retries=2,ref_reps=50,calibration=5,noise_factor=3,"
+            "noise_window=10,shrink=0.8,common=follow "
             "mode=plain");
   p.mode = measure_mode::normalised;
   EXPECT_EQ(to_text(p),
-            "reps=150 warmup>=10runs/200ms trim=0.2 drift=3%/25,retries=2,ref_reps=50,calibration=5,noise_factor=3 "
+            "reps=150 warmup>=10runs/200ms trim=0.2 drift=3%/25,retries=2,ref_reps=50,calibration=5,noise_factor=3,"
+            "noise_window=10,shrink=0.8,common=follow "
             "mode=normalised,bracket=10,switch_warmup=1");
   p.mode = measure_mode::interleaved;
   p.drift_every = 0;
@@ -99,7 +101,8 @@ TEST(MeasurePolicy, TextForProvenance) {
   p.stop = stop_rule::adaptive;
   EXPECT_EQ(to_text(p),
             "stop=adaptive(noise<=0.5%,reps=20..1000,timeout=15000ms) warmup>=10runs/200ms trim=0.2 "
-            "drift=3%/25,retries=2,ref_reps=50,calibration=5,noise_factor=3 mode=plain");
+            "drift=3%/25,retries=2,ref_reps=50,calibration=5,noise_factor=3,noise_window=10,shrink=0.8,common=follow "
+            "mode=plain");
 }
 
 TEST(MeasurePolicy, ParsesModesAndRules) {

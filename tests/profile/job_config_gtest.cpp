@@ -112,6 +112,9 @@ TEST(JobConfig, HashCoversWhatIsMeasuredOnly) {
   EXPECT_NE(base.config_hash, resolve(minimal, {"--measure.reps=8"}).config_hash);
   EXPECT_NE(base.config_hash, resolve(minimal, {"--backend.batch=2"}).config_hash);
   EXPECT_NE(base.config_hash, resolve(minimal, {"--sample.seed=4"}).config_hash);
+  // Which archs share a measuring group shapes the labels: another draw is another configuration.
+  EXPECT_NE(base.config_hash, resolve(minimal, {"--measure.group_seed=1"}).config_hash);
+  EXPECT_NE(base.config_hash, resolve(minimal, {"--measure.drift_noise_window=0"}).config_hash);
   // Canonical values: the same number written differently is the same configuration.
   EXPECT_EQ(base.config_hash, resolve(minimal, {"--measure.trim_fraction=0.20"}).config_hash);
 }

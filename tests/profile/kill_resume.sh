@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # kill -9 of one rank mid-run, then --resume: every arch exactly once with status done, and the
-# rows written before the kill byte-identical afterwards (h5dump's raw bytes).
+# rows written before the kill byte-identical afterwards (h5dump's raw bytes); the resume keeps the
+# dataset's measuring groups (drawn with its seed and size) even when asked for another chunk.
 source "$(dirname "$0")/common.sh"
 
 start_mpi 2 run1.log "$ESM" profile --config tiny.ini --run.chunk=1 --measure.reps=40
@@ -20,8 +21,10 @@ done
 ((${#before[@]} < 8)) || fail "the run finished before the kill: nothing tested"
 [[ -n "$(attr tiny.h5 /active_run)" ]] || fail "the killed run left no active_run marker"
 
-run_mpi 2 "$ESM" profile --config tiny.ini --run.chunk=1 --measure.reps=40 --resume > run2.log 2>&1 ||
+run_mpi 2 "$ESM" profile --config tiny.ini --run.chunk=3 --measure.reps=40 --resume > run2.log 2>&1 ||
   { cat run2.log; fail "resume exited $?"; }
+grep -q "chunk 1 (groups drawn with seed 0)" run2.log || { cat run2.log; fail "the resume did not keep the groups of 1"; }
+[[ "$(attr tiny.h5 /group_size)" == 1 && "$(attr tiny.h5 /group_seed)" == 0 ]] || fail "group_size/group_seed not recorded"
 grep -q "taking over the lock" run2.log || fail "resume did not report the stale lock"
 [[ $(count_status tiny.h5 done) == 8 ]] || fail "not every row done after resume"
 [[ $(ids tiny.h5 | sort -u | wc -l) == 8 ]] || fail "ids not unique"

@@ -3,7 +3,9 @@
 // samplers and weight initialisers use these functions instead.)
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 
 namespace esm {
 
@@ -24,6 +26,10 @@ class rng {
   double spare_ = 0.0;
   bool has_spare_ = false;
 };
+
+/// Fisher-Yates shuffle with `r` (std::shuffle's draws are implementation-defined): the same
+/// order for the same seed on every machine.
+void shuffle(std::span<std::size_t> v, rng& r);
 
 /// 64-bit FNV-1a of the bytes: the architecture id algorithm (docs/spaces.md).
 [[nodiscard]] std::uint64_t fnv1a64(const void* data, std::size_t size);

@@ -53,6 +53,8 @@ void for_each_field(S& p, F&& f) {
   f(attribute_field{"mpi_library_version", "mpi_library_version"}, p.mpi_library_version);
   f(attribute_field{"backend_version", "backend_version"}, p.backend_version);
   f(attribute_field{"max_samples", "max_samples"}, p.max_samples);
+  f(attribute_field{"group_seed", "group_seed", presence::optional}, p.group_seed);
+  f(attribute_field{"group_size", "group_size", presence::optional}, p.group_size);
   f(attribute_field{"start_time", "start_time"}, p.start_time);
   f(attribute_field{"synthetic", "synthetic", presence::when_set}, p.synthetic);
   f(attribute_field{"imported_from", "imported_from", presence::when_set}, p.imported_from);

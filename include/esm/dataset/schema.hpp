@@ -111,7 +111,7 @@ struct drift_row {
   std::int64_t arch_row;   ///< the last /archs row of the window the check judged, -1 for none
   std::int32_t run;
   std::int32_t rank;
-  std::int32_t verdict;    ///< measure::drift_verdict: ok 0, drift 1, remeasured 2, gave_up 3
+  std::int32_t verdict;    ///< measure::drift_verdict: ok 0, drift 1, remeasured 2, gave_up 3, common_mode 4
   std::int32_t window;     ///< archs in the judged window
   double threshold;        ///< |relative_change| above this was drift (the calibrated one); NaN in version 1 files
 };
@@ -121,7 +121,8 @@ static_assert(sizeof(drift_row) == 64);
 // type takes its names from measure::to_string. The numbers are part of the file format:
 static_assert(static_cast<int>(measure::drift_verdict::ok) == 0 && static_cast<int>(measure::drift_verdict::drift) == 1 &&
               static_cast<int>(measure::drift_verdict::remeasured) == 2 &&
-              static_cast<int>(measure::drift_verdict::gave_up) == 3);
+              static_cast<int>(measure::drift_verdict::gave_up) == 3 &&
+              static_cast<int>(measure::drift_verdict::common_mode) == 4);
 
 /// One row of /algos: the algorithm a GPU backend chose for one layer of one arch.
 struct algo_row {
@@ -197,6 +198,11 @@ struct provenance {
   std::string mpi_library_version;
   std::string backend_version;
   std::int64_t max_samples = 0;  ///< width of /samples
+  /// The random draw of measuring groups (profile/partition.hpp: draw_groups over the plan's rows
+  /// with this seed and size): the archs measured together. 0 and 0 in files of older esm
+  /// versions, whose groups were consecutive archs in decreasing-MACs order.
+  std::uint64_t group_seed = 0;
+  std::int64_t group_size = 0;
   std::string start_time;        ///< ISO 8601 UTC, the creating run's start
   /// Root attribute synthetic = 1 (absent otherwise): the latencies were computed by the synthetic
   /// backend, not measured. esm train refuses such a dataset unless --allow-synthetic.

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "esm/measure/drift_guard.hpp"
@@ -47,12 +48,14 @@ struct batch_result {
 
 /// What one measure_batch call hands to the next of the same process (pass one object to every
 /// call): the reference stays warmed up and the drift guard keeps the baseline it took in the first
-/// call (moved only by a gave_up verdict). Without it every call re-takes the baseline, and a
-/// slowdown that starts between two calls is never seen.
+/// call (moved only by a gave_up or common_mode verdict) and the noise estimate it keeps learning.
+/// Without it every call re-takes the baseline, and a slowdown that starts between two calls is
+/// never seen.
 struct batch_carry {
   double baseline_ms = not_measured;  ///< the guard's current baseline, > 0 once taken
   double home_ms = not_measured;      ///< its calibrated level (drift_guard: "home")
-  double threshold = 0;               ///< the threshold in effect, set with the baseline
+  std::optional<drift_noise> noise;   ///< the threshold in effect and what it learnt
+  double baseline_window_ms = not_measured;  ///< the windows' reference level when the baseline was set
   bool reference_warm = false;
 };
 
@@ -60,7 +63,9 @@ struct batch_carry {
 /// warmed up once when the guard is on or the mode needs it; the guard (p.drift_every > 0) takes
 /// its baseline next (p.drift_calibration readings: calibrate_drift sets baseline and threshold),
 /// checks every p.drift_every archs and once at the end, and re-measures a drifting window up to
-/// p.drift_max_retries times. Interleaved mode measures groups of
+/// p.drift_max_retries times. Every check's reading then teaches the threshold (drift_noise, over
+/// p.drift_noise_window samples); with p.drift_follow_common, in a mode that times a reference
+/// beside each arch, a drift that the window's references share is followed (common_mode). Interleaved mode measures groups of
 /// p.interleave_group archs together (a re-measured window, too); a check falls due after the
 /// group in which the count is reached. Crossed mode measures windows of p.interleave_group^2
 /// archs with measure_crossed (a re-measured window, too); a check falls due after the window.

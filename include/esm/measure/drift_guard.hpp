@@ -5,7 +5,8 @@
 // Protocol:
 //   set_baseline(ref_ms)                 once, before the first arch
 //   on_arch_done(i) -> check due?        after every arch measured for the first time
-//   on_check(ref_ms) -> decision         when due, and once at the end if unchecked() is not empty
+//   on_check(ref_ms, window_change) -> decision
+//                                        when due, and once at the end if unchecked() is not empty
 //     drift      : re-measure decision.archs, then call on_check again (no on_arch_done for them)
 //     ok         : decision.archs are final
 //     remeasured : a re-measurement came back within the threshold; decision.archs are final
@@ -14,6 +15,12 @@
 //                  readings (a lasting shift is the machine's new state: comparing later windows
 //                  with the old level would re-measure all of them for nothing; the median, not
 //                  the last reading, so that one outlier does not become the new level).
+//     common_mode: the reference moved beyond the threshold, and the references timed alongside
+//                  the window's archs (window_change: their level against theirs when the
+//                  baseline was set; at calibration, the calibrated level) moved with it: the machine changed speed for archs and reference alike, which
+//                  the normalised labels cancel. decision.archs are final without a re-measurement
+//                  and the baseline follows the reading. Only where window_change is finite (modes
+//                  that time a reference beside each arch).
 //   The calibrated baseline stays the guard's "home" level. A reading that drifts from a moved
 //   baseline but lies within the threshold of home means the machine came back: the window is
 //   still re-measured (its archs may have run at the other level), and judged against home from
@@ -22,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -29,7 +37,7 @@
 namespace esm::measure {
 
 /// Fixed values: they are stored as integers in datasets.
-enum class drift_verdict : std::int32_t { ok = 0, drift = 1, remeasured = 2, gave_up = 3 };
+enum class drift_verdict : std::int32_t { ok = 0, drift = 1, remeasured = 2, gave_up = 3, common_mode = 4 };
 [[nodiscard]] std::string_view to_string(drift_verdict v);
 
 struct drift_decision {
@@ -55,6 +63,47 @@ struct drift_calibration {
 [[nodiscard]] drift_calibration calibrate_drift(std::span<const double> readings_ms, double floor,
                                                 double noise_factor);
 
+/// The threshold in effect, learnt from every reference reading of the run, not only from the
+/// calibration's: a run calibrated at a noisy moment would otherwise stay insensitive, and one
+/// calibrated at a quiet moment re-measure windows for the machine's ordinary wander.
+///
+/// The estimate is 1.4826 x the median of the last `window` noise samples (a robust standard
+/// deviation of one reading). The calibration gives one sample per reading, |reading - median| /
+/// median; every later reading gives |reading - previous| / previous / sqrt(2) (the difference of
+/// two readings has sqrt(2) times one reading's spread). Successive check readings are a window
+/// of archs apart, so the estimate includes how far the machine wanders over one window: what a
+/// re-measure of the window would meet again. The threshold in effect is max(floor, noise_factor
+/// x noise), as at calibration; it rises at once, but one reading lowers it to no less than
+/// `shrink_limit` x its previous value, so a few quiet readings do not make a noisy machine's
+/// guard hair-triggered. window 0: the calibration's estimate alone (the guard before learning).
+class drift_noise {
+ public:
+  /// Throws esm::error unless floor > 0, noise_factor >= 0, window >= 0, shrink_limit in (0, 1].
+  drift_noise(double floor, double noise_factor, int window, double shrink_limit);
+
+  /// Starts over from calibration readings (as calibrate_drift: NaN and <= 0 skipped); the last
+  /// good one is the previous reading of the next add().
+  void calibrate(std::span<const double> readings_ms);
+  /// One more reading (a drift check's); NaN or <= 0 is ignored.
+  void add(double reading_ms);
+
+  [[nodiscard]] double noise() const { return noise_; }          ///< relative, one reading
+  [[nodiscard]] double threshold() const { return threshold_; }  ///< in effect now
+  [[nodiscard]] std::size_t samples() const { return samples_.size(); }
+
+ private:
+  void update(bool limit_shrink);
+
+  double floor_;
+  double noise_factor_;
+  std::size_t window_;
+  double shrink_limit_;
+  std::vector<double> samples_;  ///< oldest first
+  double previous_ms_ = 0;       ///< 0: none yet
+  double noise_ = 0;
+  double threshold_ = 0;
+};
+
 class drift_guard {
  public:
   /// `check_every` >= 1 archs between checks; drift is |relative change| > `threshold`.
@@ -69,8 +118,14 @@ class drift_guard {
   /// Arch `arch` was measured (first time); returns true when a check is due now.
   [[nodiscard]] bool on_arch_done(std::size_t arch);
 
-  /// The reference measured `reference_ms` at a check.
-  [[nodiscard]] drift_decision on_check(double reference_ms);
+  /// The reference measured `reference_ms` at a check. `window_change`: the relative change of
+  /// the references timed beside the window's archs since the baseline was set (NaN when the mode
+  /// times none): with it a drift that archs and reference share is a common_mode verdict rather
+  /// than a re-measurement.
+  [[nodiscard]] drift_decision on_check(double reference_ms, double window_change = std::numeric_limits<double>::quiet_NaN());
+
+  /// The threshold in effect from now on (> 0): drift_noise's, as it learns.
+  void set_threshold(double threshold);
 
   [[nodiscard]] double baseline_ms() const { return baseline_ms_; }
   [[nodiscard]] double home_ms() const { return home_ms_; }

@@ -55,6 +55,13 @@ struct measure_policy {
   int drift_calibration = 5;     ///< back-to-back reference readings the baseline is the median of
   double drift_noise_factor = 3; ///< threshold in effect: max(drift_threshold, factor x the readings'
                                  ///< relative spread); 0: drift_threshold alone (drift_guard.hpp)
+  int drift_noise_window = 10;   ///< noise samples the estimate keeps learning over (drift_noise);
+                                 ///< 0: the calibration's alone
+  double drift_shrink_limit = 0.8; ///< one reading lowers the threshold in effect to no less than
+                                   ///< this fraction of its previous value, in (0, 1]
+  bool drift_follow_common = true; ///< modes with a reference beside each arch: a drift that the
+                                   ///< window's own references share is followed (common_mode),
+                                   ///< not re-measured
 
   // Normalisation (normalised and interleaved modes).
   measure_mode mode = measure_mode::plain;
@@ -76,7 +83,8 @@ inline constexpr std::string_view reference_arch_text =
     "ofa-mbv3:w1.0:r128:d=2,2,2,2,2:k=3,3-3,3-3,3-3,3-3,3:e=3,3-3,3-3,3-3,3-3,3";
 
 /// One line for provenance, e.g.
-/// "reps=150 warmup>=10runs/200ms trim=0.2 drift=3%/25,retries=2,ref_reps=50,calibration=5,noise_factor=3 mode=normalised,bracket=10,switch_warmup=1".
+/// "reps=150 warmup>=10runs/200ms trim=0.2 drift=3%/25,retries=2,ref_reps=50,calibration=5,noise_factor=3,
+/// noise_window=10,shrink=0.8,common=follow mode=normalised,bracket=10,switch_warmup=1".
 [[nodiscard]] std::string to_text(const measure_policy& p);
 
 }  // namespace esm::measure

@@ -38,6 +38,7 @@ struct job_config {
   // [measure]
   measure::measure_policy measure;
   std::string reference;  ///< canonical text of the drift guard's / normalisation's reference network
+  std::uint64_t group_seed = 0;  ///< seed of the random draw of measuring groups (partition.hpp: draw_groups)
   // [backend]
   std::string backend;
   backend::compile_options compile;
@@ -47,7 +48,7 @@ struct job_config {
   std::string output;
   // [run]
   partition_mode partition = partition_mode::lpt;
-  int chunk = 0;                    ///< archs per measure_batch call (resolved: never 0)
+  int chunk = 0;                    ///< archs per measure_batch call and per drawn group (resolved: never 0)
   double flush_interval_s = 10;     ///< a collective write (and flush) at least this often
   double progress_interval_s = 5;   ///< rank 0's progress lines at most this often
   // (run.synthetic_sleep_ms goes to compile.synthetic_sleep_ms)
