@@ -18,7 +18,7 @@ DATASET_SCHEMA_VERSION = 3  # 3: /results.eager_ms, graph_ms; 2: /drift.threshol
 MODEL_FORMAT = "esm-model"
 MODEL_SCHEMA_VERSION = 2  # 2 adds /domain, /intervals and /cv/coverage_90 (read: /cv only)
 STATUS_PENDING, STATUS_DONE, STATUS_FAILED = 0, 1, 2  # /results.status
-DRIFT_VERDICTS = {0: "ok", 1: "drift", 2: "remeasured", 3: "gave_up", 4: "common_mode"}
+DRIFT_VERDICTS = {0: "ok", 1: "drift", 2: "remeasured", 3: "gave_up", 4: "common_mode", 5: "transient"}
 LABEL_FIELDS = {"trimmed": "trimmed_mean_ms", "normalised": "normalised", "graph": "graph_ms", "eager": "eager_ms"}
 # a model file's "label" attribute -> the dataset label in ms its predictions compare with (a
 # normalised model predicts ms through its reference, so it compares with the trimmed mean)

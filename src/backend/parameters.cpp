@@ -47,8 +47,12 @@ std::vector<layer_parameters> make_parameters(const net::network& net, std::uint
       const bool rectifier = l.act == net::activation::relu || l.act == net::activation::relu6 ||
                              l.act == net::activation::hswish;
       const double stddev = std::sqrt((rectifier ? 2.0 : 1.0) / static_cast<double>(fan_in));
+      // Uniform on [-a, a] with a = sqrt(3) * stddev has the same variance as the normal
+      // initialisers and costs one draw a weight instead of a logarithm and a sine: the weights were
+      // most of what compiling a network cost (docs/lab/2026-12-07-timed-share.md).
+      const double half_width = std::sqrt(3.0) * stddev;
       std::vector<double> w(static_cast<std::size_t>(out * fan_in));
-      for (auto& v : w) v = stddev * r.normal();
+      for (auto& v : w) v = half_width * (2.0 * r.uniform01() - 1.0);
       std::vector<double> b(static_cast<std::size_t>(out), 0.0);
       if (l.bias) {
         for (auto& v : b) v = 0.1 * r.normal();

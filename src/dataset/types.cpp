@@ -33,7 +33,8 @@ h5::datatype enum_type(column_enum values) {
                         error_code::unstable, error_code::internal});
     case column_enum::drift_verdict:
       return enum_type({measure::drift_verdict::ok, measure::drift_verdict::drift, measure::drift_verdict::remeasured,
-                        measure::drift_verdict::gave_up, measure::drift_verdict::common_mode});
+                        measure::drift_verdict::gave_up, measure::drift_verdict::common_mode,
+                        measure::drift_verdict::transient});
     case column_enum::none: break;
   }
   throw error("not an enumerated column");

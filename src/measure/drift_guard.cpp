@@ -18,6 +18,7 @@ std::string_view to_string(drift_verdict v) {
     case drift_verdict::remeasured: return "remeasured";
     case drift_verdict::gave_up: return "gave_up";
     case drift_verdict::common_mode: return "common_mode";
+    case drift_verdict::transient: return "transient";
   }
   return "?";
 }
@@ -127,6 +128,10 @@ bool drift_guard::on_arch_done(std::size_t arch) {
   if (std::find(window_.begin(), window_.end(), arch) == window_.end()) window_.push_back(arch);
   ++since_check_;
   return since_check_ >= check_every_;
+}
+
+bool drift_guard::beyond(double reference_ms) const {
+  return !(std::abs((reference_ms - baseline_ms_) / baseline_ms_) <= threshold_);
 }
 
 drift_decision drift_guard::on_check(double reference_ms, double window_change) {

@@ -1,8 +1,8 @@
 // Deterministic weights and inputs shared by every backend, so that the reference executor,
 // oneDNN and cuDNN compute the same function and their outputs can be compared.
 //
-// Weights are random normal (He-scaled so activations keep their magnitude through deep
-// networks), batch-norm statistics random, and BN is already folded: a conv/fc layer gets one
+// Weights are random uniform with the variance of He / LeCun initialisation (so activations keep
+// their magnitude through deep networks; uniform because it is cheap to draw), batch-norm statistics random, and BN is already folded: a conv/fc layer gets one
 // weight tensor (OIHW, grouped: O x I/groups x K x K) and one bias vector (zeros where the layer
 // has neither bias nor BN); a standalone batch_norm layer gets a per-channel scale and shift.
 #pragma once

@@ -111,7 +111,7 @@ struct drift_row {
   std::int64_t arch_row;   ///< the last /archs row of the window the check judged, -1 for none
   std::int32_t run;
   std::int32_t rank;
-  std::int32_t verdict;    ///< measure::drift_verdict: ok 0, drift 1, remeasured 2, gave_up 3, common_mode 4
+  std::int32_t verdict;    ///< measure::drift_verdict: ok 0, drift 1, remeasured 2, gave_up 3, common_mode 4, transient 5
   std::int32_t window;     ///< archs in the judged window
   double threshold;        ///< |relative_change| above this was drift (the calibrated one); NaN in version 1 files
 };
@@ -122,7 +122,8 @@ static_assert(sizeof(drift_row) == 64);
 static_assert(static_cast<int>(measure::drift_verdict::ok) == 0 && static_cast<int>(measure::drift_verdict::drift) == 1 &&
               static_cast<int>(measure::drift_verdict::remeasured) == 2 &&
               static_cast<int>(measure::drift_verdict::gave_up) == 3 &&
-              static_cast<int>(measure::drift_verdict::common_mode) == 4);
+              static_cast<int>(measure::drift_verdict::common_mode) == 4 &&
+              static_cast<int>(measure::drift_verdict::transient) == 5);
 
 /// One row of /algos: the algorithm a GPU backend chose for one layer of one arch.
 struct algo_row {

@@ -21,6 +21,10 @@
 //                  the normalised labels cancel. decision.archs are final without a re-measurement
 //                  and the baseline follows the reading. Only where window_change is finite (modes
 //                  that time a reference beside each arch).
+//     transient  : (recorded by measure_batch, not returned by on_check) a reading beyond the
+//                  threshold that a second reading taken at once did not confirm: a moment of
+//                  the machine after the window, not the window's level. Nothing is re-measured;
+//                  the second reading is then judged as the check's (the next row).
 //   The calibrated baseline stays the guard's "home" level. A reading that drifts from a moved
 //   baseline but lies within the threshold of home means the machine came back: the window is
 //   still re-measured (its archs may have run at the other level), and judged against home from
@@ -37,7 +41,14 @@
 namespace esm::measure {
 
 /// Fixed values: they are stored as integers in datasets.
-enum class drift_verdict : std::int32_t { ok = 0, drift = 1, remeasured = 2, gave_up = 3, common_mode = 4 };
+enum class drift_verdict : std::int32_t {
+  ok = 0,
+  drift = 1,
+  remeasured = 2,
+  gave_up = 3,
+  common_mode = 4,
+  transient = 5,
+};
 [[nodiscard]] std::string_view to_string(drift_verdict v);
 
 struct drift_decision {
@@ -123,6 +134,9 @@ class drift_guard {
   /// times none): with it a drift that archs and reference share is a common_mode verdict rather
   /// than a re-measurement.
   [[nodiscard]] drift_decision on_check(double reference_ms, double window_change = std::numeric_limits<double>::quiet_NaN());
+
+  /// Whether a reading lies beyond the threshold of the current baseline (NaN counts as beyond).
+  [[nodiscard]] bool beyond(double reference_ms) const;
 
   /// The threshold in effect from now on (> 0): drift_noise's, as it learns.
   void set_threshold(double threshold);
