@@ -146,9 +146,12 @@ drift_decision drift_guard::on_check(double reference_ms, double window_change) 
   // already divide the change out. Follow the machine to its new level instead.
   const bool common = drifted && std::isfinite(reference_ms) && reference_ms > 0.0 && std::isfinite(window_change) &&
                       std::abs(window_change) > threshold_ && std::abs(window_change - d.relative_change) <= threshold_;
-  if (common) {
-    d.verdict = drift_verdict::common_mode;
-    baseline_ms_ = reference_ms;
+  // The reading moved but the references timed beside the window's archs did not: the archs ran
+  // at the baseline's speed and the reading is a moment after them. Keep the window and the baseline.
+  const bool window_steady = drifted && std::isfinite(window_change) && std::abs(window_change) <= threshold_;
+  if (common || window_steady) {
+    d.verdict = common ? drift_verdict::common_mode : drift_verdict::transient;
+    if (common) baseline_ms_ = reference_ms;
     d.archs = std::move(window_);
     window_.clear();
     drifted_readings_.clear();

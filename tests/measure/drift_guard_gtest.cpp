@@ -244,12 +244,30 @@ TEST(DriftGuardCommonMode, ADriftTheWindowsReferencesShareIsFollowedWithoutAReme
 }
 
 TEST(DriftGuardCommonMode, ADriftTheWindowsReferencesDoNotShareIsRemeasured) {
-  for (const double window_change : {0.005, -0.09, std::numeric_limits<double>::quiet_NaN()}) {
+  // The window's references moved the other way, or the mode times none beside the archs.
+  for (const double window_change : {-0.09, std::numeric_limits<double>::quiet_NaN()}) {
     drift_guard g(3, 0.03, 2);
     g.set_baseline(10.0);
     for (std::size_t i = 0; i < 3; ++i) (void)g.on_arch_done(i);
     EXPECT_EQ(g.on_check(11.0, window_change).verdict, drift_verdict::drift) << window_change;
   }
+}
+
+TEST(DriftGuardTransient, AReadingThatTheWindowsOwnReferencesContradictKeepsTheWindow) {
+  drift_guard g(3, 0.03, 2);
+  g.set_baseline(10.0);
+  for (std::size_t i = 0; i < 3; ++i) (void)g.on_arch_done(i);
+  const auto d = g.on_check(11.5, 0.005);  // +15% now, the window's references +0.5%
+  EXPECT_EQ(d.verdict, drift_verdict::transient);
+  EXPECT_EQ(d.archs, (archs{0, 1, 2}));  // final as measured
+  EXPECT_EQ(g.retries(), 0);
+  EXPECT_DOUBLE_EQ(g.baseline_ms(), 10.0);  // the baseline stays
+  EXPECT_TRUE(g.unchecked().empty());
+  // During a re-measurement too: the re-measured window's references are steady.
+  for (std::size_t i = 3; i < 6; ++i) (void)g.on_arch_done(i);
+  EXPECT_EQ(g.on_check(11.5, 0.08).verdict, drift_verdict::drift);  // window and reading disagree by > 3%
+  EXPECT_EQ(g.on_check(11.5, -0.01).verdict, drift_verdict::transient);
+  EXPECT_EQ(g.retries(), 0);
 }
 
 TEST(DriftGuardThreshold, CanBeChangedAsTheNoiseEstimateLearns) {

@@ -21,10 +21,12 @@
 //                  the normalised labels cancel. decision.archs are final without a re-measurement
 //                  and the baseline follows the reading. Only where window_change is finite (modes
 //                  that time a reference beside each arch).
-//     transient  : (recorded by measure_batch, not returned by on_check) a reading beyond the
-//                  threshold that a second reading taken at once did not confirm: a moment of
-//                  the machine after the window, not the window's level. Nothing is re-measured;
-//                  the second reading is then judged as the check's (the next row).
+//     transient  : the reading is beyond the threshold but the references timed beside the
+//                  window's archs (window_change) are within it: the archs ran at the baseline's
+//                  speed, the reading is a moment after the window. decision.archs are final as
+//                  measured; the baseline stays. (measure_batch also records a transient row,
+//                  with no archs, for a reading that a second reading taken at once did not
+//                  confirm, where the mode times no reference beside the archs.)
 //   The calibrated baseline stays the guard's "home" level. A reading that drifts from a moved
 //   baseline but lies within the threshold of home means the machine came back: the window is
 //   still re-measured (its archs may have run at the other level), and judged against home from
