@@ -48,13 +48,18 @@ report() {  # report A B: the cross-run rows of each label's .cv.csv
     [[ -f $csv ]] || continue
     python3 - "$csv" "$label" <<'PY'
 import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-keep = [r for r in rows if r.get("bin", "") == "all" and r.get("split", r.get("scope", "")) in ("crossrun", "retest", "cv", "crossrun_new")]
-print(f"# label {sys.argv[2]}: {sys.argv[1]}")
-cols = [c for c in ("split", "scope", "kind", "n", "mape", "within_10", "within_5", "median_signed_error", "spearman") if rows and c in rows[0]]
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["bin"] == "all"]
+print(f"# label {sys.argv[2]}: {sys.argv[1]} (stacked: CV on A; crossrun: the model on B; retest: A's labels on B)")
+cols = ["model", "n", "mape_percent", "within_10", "within_5", "spearman_rho", "coverage_90", "folds_by"]
 print(",".join(cols))
-for r in (keep or rows[-6:]):
-    print(",".join(r.get(c, "") for c in cols))
+for r in rows:
+    if r["model"] in ("stacked", "crossrun", "retest", "crossrun_new"):
+        print(",".join(r[c] for c in cols))
+by = {r["model"]: r for r in rows}
+if "crossrun" in by and "retest" in by:
+    ratio = float(by["crossrun"]["mape_percent"]) / float(by["retest"]["mape_percent"])
+    print(f"# cross-run MAPE / test-retest gap: {ratio:.3f} (target <= 0.85); cross-run within +-10%: "
+          f"{100 * float(by['crossrun']['within_10']):.1f}% (target >= 98%)")
 PY
   done
 }
