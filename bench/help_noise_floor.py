@@ -48,29 +48,12 @@ def read_latencies(path):
 def oof_residual_variance(x, d, folds=5, seed=0, lambdas=(1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)):
     """Out-of-fold residual variance of a ridge of d on x (standardised; lambda by the same folds),
     and the robust one, (1.4826 MAD)^2, of the same residuals: (variance, robust)."""
-    n = len(d)
-    fold = np.random.default_rng(seed).permutation(n) % folds
-    best = None
-    for lam in lambdas:
-        res = np.empty(n)
-        for k in range(folds):
-            tr, te = fold != k, fold == k
-            mu, sd = x[tr].mean(axis=0), x[tr].std(axis=0)
-            sd[sd == 0] = 1
-            a = np.hstack([np.ones((tr.sum(), 1)), (x[tr] - mu) / sd])
-            b = np.hstack([np.ones((te.sum(), 1)), (x[te] - mu) / sd])
-            reg = lam * tr.sum() * np.eye(a.shape[1])
-            reg[0, 0] = 0
-            w = np.linalg.solve(a.T @ a + reg, a.T @ d[tr])
-            res[te] = d[te] - b @ w
-        v = float(np.mean(res ** 2))
-        if best is None or v < best[0]:
-            mad = float(np.median(np.abs(res - np.median(res))))
-            best = (v, (1.4826 * mad) ** 2)
-    return best
+    res = oof_residuals(x, d, folds, seed, lambdas)
+    mad = float(np.median(np.abs(res - np.median(res))))
+    return float(np.mean(res ** 2)), (1.4826 * mad) ** 2
 
 
-def oof_residuals(x, y, folds=5, seed=0, lambdas=(1e-6, 1e-5, 1e-4, 1e-3, 1e-2)):
+def oof_residuals(x, y, folds=5, seed=0, lambdas=(1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)):
     """Out-of-fold residuals of a ridge of y on standardised x, at the lambda they are smallest."""
     return min((oof_residuals_at(x, y, folds, seed, lam) for lam in lambdas), key=lambda r: float(np.mean(r ** 2)))
 
