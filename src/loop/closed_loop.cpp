@@ -507,6 +507,10 @@ int run_loop(const cluster::communicator& world, const loop_request& req) {
       std::fflush(stdout);
     }
     if (stop) return exit_code::ok;
+    if (batch.empty()) {  // pool mode: every pool arch is in the dataset (a space never runs dry here)
+      if (root) std::printf("esm loop: the pool has no arch left to draw; stopping\n");
+      return exit_code::ok;
+    }
     if (root) plan.insert(plan.end(), batch.begin(), batch.end());
     state.pending = true;
   }

@@ -81,5 +81,11 @@ cmp -s weighted.csv two.csv || { fail "2 ranks scored differently"; diff weighte
 "$esm" loop --config pool.ini --output weighted.h5 --resume >resume.log 2>&1 && grep -q "already stopped" resume.log ||
   { fail "--resume of a finished pool loop"; cat resume.log; }
 
+# A loop that asks for more than the pool holds takes all of it, then stops.
+"$esm" loop --config pool.ini --output dry.h5 --loop.sizes=100,300,400 --loop.strategy=random >dry.log 2>&1 ||
+  { fail "a loop past the pool's end exited $?"; cat dry.log; }
+grep -q '^esm loop: the pool has no arch left to draw; stopping' dry.log || { fail "no 'no arch left' line"; cat dry.log; }
+"$esm" compare dry.h5 pool.h5 2>&1 | tr -s ' ' | grep -qx 'n_common 200' || fail "the dry loop does not hold all 200 pool archs"
+
 echo "loop_pool: $fails failures"
 [[ $fails -eq 0 ]]
