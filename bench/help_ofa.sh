@@ -10,25 +10,18 @@
 #   MEMBERS (1), ENCODING (fcc+extras), COLUMNS (all nine), PEERS (empty), ESM, BENCH_OUT
 set -euo pipefail
 source "$(dirname "$0")/bench_common.sh"
-SHARED=${SHARED:-$ESM_ROOT/../shared}
+source "$(dirname "$0")/help_ofa_common.sh"
 SEEDS=${SEEDS:-3}; KINDS=${KINDS:-ridge,hybrid}; MEMBERS=${MEMBERS:-1}; ENCODING=${ENCODING:-fcc+extras}
 COLUMNS=${COLUMNS:-"2080ti_1 2080ti_32 2080ti_64 titan_xp_1 titan_xp_32 titan_xp_64 v100_1 v100_32 v100_64"}
-archs=$SHARED/data/help-ofa/archs.jsonl
-table=$SHARED/data/help-ofa/latency_ms.csv
-[[ -f $archs && -f $table ]] || { echo "help_ofa: HELP's files not found under $SHARED/data/help-ofa" >&2; exit 2; }
 out=$BENCH_OUT/help_ofa
 mkdir -p "$out"
-declare -A device=([2080ti]="GeForce RTX 2080 Ti" [titan_xp]="Titan Xp" [v100]="Tesla V100")
 
 machine_line
 echo "# esm train --kinds $KINDS --members $MEMBERS --folds 5 --encoding $ENCODING, seeds 0..$((SEEDS - 1)); stacked model"
 printf '%-12s %16s %16s %16s\n' column "+-5% (range)" "+-10% (range)" "MAPE% (range)"
 for c in $COLUMNS; do
   d=$out/$c.h5
-  rm -f "$d"
-  "$ESM" import --archs "$archs" --latencies "$table" --column "$c" --index-column arch_index --space ofa-mbv3 \
-    --width w1.2 --device "${device[${c%_*}]}" --batch "${c##*_}" --source "HELP (Lee et al., NeurIPS 2021), data/ofa, MIT" \
-    --out "$d" >/dev/null
+  help_import "$c" "$d"
   for ((s = 0; s < SEEDS; ++s)); do
     mpirun -n 2 "$ESM" train --dataset "$d" --out "$out/$c.s$s.h5" --kinds "$KINDS" --members "$MEMBERS" --folds 5 \
       --seed "$s" --encoding "$ENCODING" >"$out/$c.s$s.txt"

@@ -28,7 +28,9 @@ int loop(const args& a) {
       ("config", po::value(&config), "job configuration (INI with a [loop] section; jobs/loop-cpu.ini)")
       ("output", po::value<std::string>(), "dataset file (the same as --output.path)")
       ("resume", "continue an interrupted loop: measure its pending rows, then go on from its last iteration")
-      ("allow-synthetic", "let the loop train on the synthetic backend's computed latencies (scale tests only)");
+      ("allow-synthetic", "let the loop train on the synthetic backend's computed latencies (scale tests only)")
+      ("scores", po::value<std::string>(),
+       "pool mode (loop.pool): append each iteration's scores on the pool's archs left out to this CSV");
   po::options_description ini_keys;
   ini_keys.add(profile::job_options()).add(loop::loop_options());
   po::options_description all;
@@ -36,7 +38,10 @@ int loop(const args& a) {
 
   for (const auto& arg : a) {
     if (arg == "--help" || arg == "-h") {  // no MPI needed for help
-      std::cout << "usage: " << usage_line << "\n\nsample.count is ignored: the initial sample is loop.initial archs.\n\n"
+      std::cout << "usage: " << usage_line << "\n\nsample.count is ignored: the initial sample is loop.initial archs.\n"
+                << "Pool mode (--loop.pool=D.h5): nothing is measured; labels are looked up in D (e.g. of esm\n"
+                << "import) and every draw takes D's archs the loop does not hold yet; [measure] and [backend]\n"
+                << "are not used.\n\n"
                 << all << '\n';
       return exit_code::ok;
     }
@@ -65,7 +70,14 @@ int loop(const args& a) {
       parsed.vm.erase("sample.count");
       parsed.vm.emplace("sample.count", po::variable_value(std::to_string(request.loop.policy.initial), false));
       request.job = profile::resolve_job(parsed.vm);
-      if (backend::make_backend(request.job.backend)->synthetic() && parsed.vm.count("allow-synthetic") == 0) {
+      request.allow_synthetic = parsed.vm.count("allow-synthetic") != 0;
+      if (const auto it = parsed.vm.find("scores"); it != parsed.vm.end()) {
+        if (request.loop.pool.empty()) throw usage_error("--scores needs pool mode (loop.pool = DATASET.h5)");
+        request.scores_path = it->second.as<std::string>();
+      }
+      // Pool mode measures nothing: the pool's own synthetic flag is checked when it is read.
+      if (request.loop.pool.empty() && backend::make_backend(request.job.backend)->synthetic() &&
+          !request.allow_synthetic) {
         throw usage_error("backend.name: '" + request.job.backend +
                           "' computes latencies instead of measuring them, and the loop trains on them; "
                           "pass --allow-synthetic to run it anyway");

@@ -15,6 +15,7 @@
 #include <unordered_set>
 
 #include "esm/common/error.hpp"
+#include "loop/pool.hpp"
 #include "esm/dataset/dataset.hpp"
 #include "esm/dataset/run_lock.hpp"
 #include "esm/profile/profile.hpp"
@@ -53,6 +54,9 @@ constexpr loop_key loop_keys[] = {
     {"loop.folds_by", "auto", "auto (whole measuring groups per fold where the dataset has them) | groups | rows"},
     {"loop.members", "1", "ensemble members per kind"},
     {"loop.seed", "0", "seed of CV folds and fits"},
+    {"loop.sizes", "", "dataset sizes after each batch, comma-separated (e.g. 20,50,100); empty: + loop.batch each"},
+    {"loop.pool", "", "pool mode: look the labels up in this dataset (esm import) instead of measuring; "
+                      "draws come from its archs"},
 };
 
 std::string trimmed(std::string v) {
@@ -141,11 +145,24 @@ verdict judge(const std::vector<int>& bins, const train::cv_model_result& model,
   return v;
 }
 
-/// Rank 0: the texts of the next batch, none of them in `measured`.
+/// Rank 0: the candidates of the next batch as archs (the pool's rows not yet measured, or the
+/// space's), drawn as the strategy says, before the uncertainty strategy's choice among them.
+std::vector<space::arch> draw_from(const pool& p, const loop_config& cfg, const decision& next, std::size_t count,
+                                   std::uint64_t seed, const std::unordered_set<std::uint64_t>& measured) {
+  const auto rows = rows_left(p, measured);
+  std::vector<int> depth;
+  for (const auto i : rows) depth.push_back(p.archs[i].depth);
+  const auto weights = cfg.policy.how == strategy::weighted ? next.weights : std::map<int, double>{};
+  std::vector<space::arch> archs;
+  for (const auto k : draw_from_pool(depth, count, weights, seed)) archs.push_back(p.parsed[rows[k]]);
+  return archs;
+}
+
+/// Rank 0: the texts of the next batch, none of them in `measured` (from the pool in pool mode).
 std::vector<std::string> draw_batch(const space::search_space& sp, const profile::job_config& job, const loop_config& cfg,
                                     const decision& next, std::size_t iteration,
                                     const std::unordered_set<std::uint64_t>& measured,
-                                    const surrogate::ensemble_regressor* model) {
+                                    const surrogate::ensemble_regressor* model, const pool* from) {
   space::sample_request r = job.sample_request();
   r.seed = train::task_seed(job.seed, 2, iteration);  // stream 2: the loop's batches
   r.exclude = measured;
@@ -156,7 +173,7 @@ std::vector<std::string> draw_batch(const space::search_space& sp, const profile
     r.bin_weights = next.weights;
   }
   if (cfg.policy.how == strategy::uncertainty) r.count = cfg.policy.candidate_pool;
-  auto archs = space::sample_archs(sp, r);
+  auto archs = from ? draw_from(*from, cfg, next, r.count, r.seed, measured) : space::sample_archs(sp, r);
   if (cfg.policy.how == strategy::uncertainty) {
     const features::encoder enc(sp, features::encoding_spec::parse(cfg.encoding));
     const auto x = enc.encode(archs);
@@ -245,6 +262,18 @@ auto keyed(const char* key, Parse&& parse) {
   }
 }
 
+/// The run record of one pool fill.
+dataset::run_info pool_run(const loop_request& req, int world_size) {
+  dataset::run_info run;
+  run.command_line = req.command_line;
+  run.host = dataset::host_name();
+  run.pid = ::getpid();
+  run.world_size = world_size;
+  run.partition = "pool";
+  run.start_time = dataset::iso_utc_now();
+  return run;
+}
+
 }  // namespace
 
 po::options_description loop_options() {
@@ -305,6 +334,24 @@ loop_config resolve_loop(const po::variables_map& vm) {
   }
   c.members = count("loop.members", 1);
   c.seed = count("loop.seed", 0);
+  {
+    // Like folds_by: absent from the text at their defaults, so older loops resume unchanged.
+    const std::string before = text;
+    const auto sizes = raw("loop.sizes");
+    c.pool = raw("loop.pool");
+    if (sizes.empty() && c.pool.empty()) text = before;
+    for (const auto& item : comma_list(sizes)) {
+      std::size_t used = 0;
+      long long n = -1;
+      try {
+        n = std::stoll(item, &used);
+      } catch (const std::logic_error&) {
+      }
+      if (n < 1 || used != item.size()) throw usage_error("loop.sizes: '" + item + "' is not a positive integer");
+      p.sizes.push_back(static_cast<std::size_t>(n));
+    }
+    p.validate();
+  }
   train::cv_options cv;
   cv.kinds = c.kinds;
   cv.folds = c.folds;
@@ -328,8 +375,14 @@ int run_loop(const cluster::communicator& world, const loop_request& req) {
   cv.seed = cfg.seed;
 
   loop_state state;
+  std::optional<pool> from;  // rank 0, pool mode
+  dataset::provenance pool_prov;
   cluster::all_or_none(world, [&] {
-    if (root) state = inspect(req);
+    if (!root) return;
+    state = inspect(req);
+    if (cfg.pool.empty()) return;
+    from.emplace(read_pool(cfg.pool, job, cfg.policy.initial, req.allow_synthetic));
+    pool_prov = pool_provenance(*from, job, req.command_line);
   });
   {
     std::int64_t flags[3] = {state.pending, static_cast<std::int64_t>(state.iteration), state.stopped};
@@ -344,6 +397,11 @@ int run_loop(const cluster::communicator& world, const loop_request& req) {
     return exit_code::ok;
   }
   if (root) {
+    if (from) {
+      std::printf("esm loop: POOL MODE: no latency is measured; labels are looked up in %s (%zu archs, %s, %s)\n",
+                  cfg.pool.c_str(), from->archs.size(), from->prov.device.empty() ? from->prov.backend.c_str() : from->prov.device.c_str(),
+                  from->prov.imported_from.empty() ? "measured by esm" : from->prov.imported_from.c_str());
+    }
     std::printf("esm loop: %s, strategy %s, threshold %s, initial %zu, batch %zu, budget %zu, kinds %s x%zu, %zu folds\n",
                 state.exists ? ("resuming " + job.output + " at iteration " + std::to_string(state.iteration)).c_str()
                              : ("creating " + job.output).c_str(),
@@ -358,13 +416,19 @@ int run_loop(const cluster::communicator& world, const loop_request& req) {
     if (!root) return;
     if (state.exists) {
       plan = dataset::read(job.output).archs;
+    } else if (from) {
+      plan = initial_from_pool(*from, job, bins, cfg.policy.initial);
     } else {
       for (const auto& a : job.plan_archs()) plan.push_back(profile::plan_entry(sp, a));
     }
   });
 
   for (std::size_t iteration = state.iteration;; ++iteration) {
-    if (state.pending) {
+    if (state.pending && !cfg.pool.empty()) {
+      cluster::all_or_none(world, [&] {
+        if (root) fill_from_pool(job.output, *from, pool_prov, pool_run(req, world.size()), plan);
+      });
+    } else if (state.pending) {
       profile::profile_request measure{job, true, req.command_line, {}};
       if (root) measure.plan = plan;
       const int code = profile::run_profile(world, measure);
@@ -393,10 +457,21 @@ int run_loop(const cluster::communicator& world, const loop_request& req) {
     std::int64_t stop = v.next.stop ? 1 : 0;
     stop = cluster::sum(world, root ? stop : 0);
     std::optional<surrogate::ensemble_regressor> model;
-    if (!stop && cfg.policy.how == strategy::uncertainty) {
+    if ((!stop && cfg.policy.how == strategy::uncertainty) || !cfg.pool.empty()) {
       const surrogate::matrix_view view(trained.x.rows, trained.x.cols, trained.x.data);
       model.emplace(train::fit_final(world, view, trained.data.y, trained.cv, report.stack_weights));
     }
+    std::string scored;  // pool mode: the model scored on the pool's archs not in the dataset
+    cluster::all_or_none(world, [&] {
+      if (!root || !from) return;
+      std::unordered_set<std::uint64_t> taken;
+      for (const auto& e : plan) taken.insert(e.id);
+      auto score = score_holdout(*from, taken, *model, cfg.encoding, sp);
+      score.iteration = iteration;
+      score.samples = samples;
+      scored = holdout_line(score);
+      if (!req.scores_path.empty()) append_holdout_csv(req.scores_path, score);
+    });
 
     // Rank 0 draws the batch; every rank learns the texts (the arguments of the collective writes).
     std::string rows_bytes, texts;
@@ -406,7 +481,8 @@ int run_loop(const cluster::communicator& world, const loop_request& req) {
       if (stop) return;
       std::unordered_set<std::uint64_t> measured;
       for (const auto& e : plan) measured.insert(e.id);
-      texts = joined(draw_batch(sp, job, cfg, v.next, iteration, measured, model ? &*model : nullptr), '\n');
+      texts = joined(draw_batch(sp, job, cfg, v.next, iteration, measured, model ? &*model : nullptr,
+                                from ? &*from : nullptr), '\n');
     });
     cluster::broadcast(world, rows_bytes);
     cluster::broadcast(world, texts);
@@ -427,9 +503,14 @@ int run_loop(const cluster::communicator& world, const loop_request& req) {
     });
     if (root) {
       std::printf("%s\n", v.line.c_str());
+      if (!scored.empty()) std::printf("  %s\n", scored.c_str());
       std::fflush(stdout);
     }
     if (stop) return exit_code::ok;
+    if (batch.empty()) {  // pool mode: every pool arch is in the dataset (a space never runs dry here)
+      if (root) std::printf("esm loop: the pool has no arch left to draw; stopping\n");
+      return exit_code::ok;
+    }
     if (root) plan.insert(plan.end(), batch.begin(), batch.end());
     state.pending = true;
   }

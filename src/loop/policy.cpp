@@ -6,6 +6,8 @@
 #include <numeric>
 
 #include "esm/common/error.hpp"
+#include "esm/common/random.hpp"
+#include "esm/space/sampler.hpp"
 
 namespace esm::loop {
 
@@ -31,8 +33,15 @@ void settings::validate() const {
   if (batch < 1) throw usage_error("loop.batch must be at least 1");
   if (budget < initial) throw usage_error("loop.budget must be at least loop.initial");
   if (max_iterations < 1) throw usage_error("loop.max_iterations must be at least 1");
-  if (how == strategy::uncertainty && candidate_pool < batch) {
-    throw usage_error("loop.candidate_pool must be at least loop.batch");
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    if (sizes[k] <= (k == 0 ? initial : sizes[k - 1])) {
+      throw usage_error("loop.sizes must increase strictly and start above loop.initial");
+    }
+  }
+  std::size_t largest_step = sizes.empty() ? batch : 0;
+  for (std::size_t k = 0; k < sizes.size(); ++k) largest_step = std::max(largest_step, sizes[k] - (k == 0 ? initial : sizes[k - 1]));
+  if (how == strategy::uncertainty && candidate_pool < largest_step) {
+    throw usage_error("loop.candidate_pool must be at least the largest batch (loop.batch, or a step of loop.sizes)");
   }
 }
 
@@ -66,12 +75,54 @@ decision decide(const std::vector<int>& bins, const std::vector<bin_accuracy>& a
     d.reason = "iteration cap reached with " + std::to_string(d.weights.size()) + " bins below the threshold";
     return d;
   }
-  d.next_count = std::min(s.batch, s.budget - samples);
+  std::size_t step = s.batch;
+  if (!s.sizes.empty()) {
+    const auto next = std::upper_bound(s.sizes.begin(), s.sizes.end(), samples);
+    if (next == s.sizes.end()) {
+      d.stop = true;
+      d.reason = "last of loop.sizes reached with " + std::to_string(d.weights.size()) + " bins below the threshold";
+      return d;
+    }
+    step = *next - samples;
+  }
+  d.next_count = std::min(step, s.budget - samples);
   std::snprintf(text, sizeof text, "measure %zu more (%zu bins below %.1f%%)", d.next_count, d.weights.size(),
                 100 * s.threshold);
   d.reason = text;
   if (s.how != strategy::weighted) d.weights.clear();
   return d;
+}
+
+std::vector<std::size_t> draw_from_pool(const std::vector<int>& candidate_bins, std::size_t count,
+                                        const std::map<int, double>& bin_weights, std::uint64_t seed) {
+  rng r(seed);
+  // Every bin's candidates in a random order; a draw takes from the front.
+  std::vector<std::size_t> order(candidate_bins.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  shuffle(order, r);
+  count = std::min(count, order.size());
+  std::map<int, std::vector<std::size_t>> left;
+  for (const auto i : order) left[candidate_bins[i]].push_back(i);
+  std::map<int, std::size_t> taken;
+  std::vector<std::size_t> out;
+  std::map<int, double> open = bin_weights;
+  while (out.size() < count) {
+    std::erase_if(open, [&](const auto& bw) { return !(bw.second > 0) || taken[bw.first] >= left[bw.first].size(); });
+    if (open.empty()) break;
+    for (const auto& [bin, n] : space::apportion(count - out.size(), open)) {
+      const auto& pool = left[bin];
+      for (std::size_t k = 0; k < n && taken[bin] < pool.size(); ++k) out.push_back(pool[taken[bin]++]);
+    }
+  }
+  if (out.size() < count) {  // uniform over what is left (also the whole draw when no weights are given)
+    std::vector<char> chosen(candidate_bins.size(), 0);
+    for (const auto i : out) chosen[i] = 1;
+    for (const auto i : order) {
+      if (out.size() == count) break;
+      if (!chosen[i]) out.push_back(i);
+    }
+  }
+  return out;
 }
 
 std::vector<std::size_t> most_uncertain(const std::vector<double>& spread, std::size_t count) {

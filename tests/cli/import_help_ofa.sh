@@ -5,19 +5,7 @@
 #   import_help_ofa.sh ESM SHARED_DIR
 set -u
 esm=$(realpath "${1:?usage: import_help_ofa.sh ESM SHARED_DIR}")
-data=${2:?usage: import_help_ofa.sh ESM SHARED_DIR}/data/help-ofa
-if [[ ! -f $data/archs.jsonl || ! -f $data/latency_ms.csv ]]; then
-  echo "SKIP: $data/archs.jsonl and latency_ms.csv not found (../shared beside the clone; set ESM_SHARED_DIR)"
-  exit 77
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-head -200 "$data/archs.jsonl" >archs.jsonl
-head -201 "$data/latency_ms.csv" >latency_ms.csv
+source "$(dirname "$0")/help_ofa_slice.sh" "${2:?usage: import_help_ofa.sh ESM SHARED_DIR}"
 import() {  # COLUMN DEVICE OUT
   "$esm" import --archs archs.jsonl --latencies latency_ms.csv --column "$1" --index-column arch_index \
     --space ofa-mbv3 --width w1.2 --device "$2" --batch 64 --source "HELP (NeurIPS 2021), data/ofa, MIT" --out "$3"

@@ -1,6 +1,9 @@
 // The closed loop's decisions, with made-up per-bin accuracies.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+
 #include "esm/common/error.hpp"
 #include "esm/loop/policy.hpp"
 
@@ -63,6 +66,61 @@ TEST(LoopPolicy, SettingsAreValidated) {
   s.budget = 10;
   EXPECT_THROW(s.validate(), usage_error);
   EXPECT_THROW((void)parse_strategy("greedy"), usage_error);
+}
+
+TEST(LoopPolicy, SizesScheduleEachBatch) {
+  settings s;
+  s.initial = 10;
+  s.sizes = {20, 50, 100};
+  s.budget = 1000;
+  EXPECT_EQ(decide(bins, {{10, 20, 0.5}}, 10, 0, s).next_count, 10u);
+  EXPECT_EQ(decide(bins, {{10, 20, 0.5}}, 20, 1, s).next_count, 30u);
+  EXPECT_EQ(decide(bins, {{10, 20, 0.5}}, 57, 2, s).next_count, 43u) << "to the next size above the dataset's";
+  const auto last = decide(bins, {{10, 20, 0.5}}, 100, 3, s);
+  EXPECT_TRUE(last.stop);
+  EXPECT_NE(last.reason.find("loop.sizes"), std::string::npos) << last.reason;
+  s.sizes = {20, 20};
+  EXPECT_THROW(s.validate(), usage_error);
+  s.sizes = {10};
+  EXPECT_THROW(s.validate(), usage_error) << "the first size must exceed loop.initial";
+}
+
+// Candidates: 6 in bin 10, 2 in bin 11, 0 in bin 12, 4 in bin 13.
+const std::vector<int> pool_bins{10, 10, 13, 10, 11, 10, 13, 10, 13, 10, 11, 13};
+
+std::map<int, std::size_t> per_bin(const std::vector<std::size_t>& picked) {
+  std::map<int, std::size_t> n;
+  for (const auto i : picked) ++n[pool_bins[i]];
+  return n;
+}
+
+TEST(LoopPolicy, PoolDrawsAreDistinctAndRepeatable) {
+  const auto a = draw_from_pool(pool_bins, 7, {}, 42);
+  EXPECT_EQ(a.size(), 7u);
+  EXPECT_EQ(std::set<std::size_t>(a.begin(), a.end()).size(), 7u);
+  EXPECT_EQ(a, draw_from_pool(pool_bins, 7, {}, 42));
+  EXPECT_NE(a, draw_from_pool(pool_bins, 7, {}, 43));
+  EXPECT_EQ(draw_from_pool(pool_bins, 50, {}, 1).size(), pool_bins.size()) << "never more than the pool holds";
+}
+
+TEST(LoopPolicy, PoolDrawsBalanceBinsAndPassOnWhatAnEmptyBinCannotGive) {
+  // Equal weights over four bins, 6 archs: bin 12 is empty, bin 11 holds 2; the rest goes to 10 and 13.
+  const auto n = per_bin(draw_from_pool(pool_bins, 6, {{10, 1}, {11, 1}, {12, 1}, {13, 1}}, 7));
+  EXPECT_EQ(n.at(11), 2u);
+  EXPECT_EQ(n.at(10), 2u);
+  EXPECT_EQ(n.at(13), 2u);
+  EXPECT_FALSE(n.contains(12));
+}
+
+TEST(LoopPolicy, PoolDrawsFollowTheWeightsThenFallBackToUniform) {
+  // Only bin 11 weighted: both of its archs first, then uniform over the rest.
+  const auto picked = draw_from_pool(pool_bins, 5, {{11, 0.3}}, 3);
+  ASSERT_EQ(picked.size(), 5u);
+  EXPECT_EQ(pool_bins[picked[0]], 11);
+  EXPECT_EQ(pool_bins[picked[1]], 11);
+  const auto n = per_bin(draw_from_pool(pool_bins, 4, {{10, 3}, {13, 1}}, 5));
+  EXPECT_EQ(n.at(10), 3u);
+  EXPECT_EQ(n.at(13), 1u);
 }
 
 }  // namespace

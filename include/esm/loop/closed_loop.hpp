@@ -30,6 +30,10 @@ struct loop_config {
   train::fold_rule folds_by = train::fold_rule::automatic;  ///< loop.folds_by (train/folds.hpp)
   std::size_t members = 1;                      ///< per kind
   std::uint64_t seed = 0;                       ///< CV folds and fits
+  /// loop.pool: pool mode. The labels are looked up in this dataset (of esm import, or any esm
+  /// dataset's done rows) instead of measured, and every draw takes archs of it the loop does not
+  /// hold yet (src/loop/pool.hpp). Empty: the loop measures with esm profile's machinery.
+  std::string pool;
   std::string text;  ///< the resolved section ("[loop]\nkey = value\n..."), kept in /loop's config attribute
 };
 
@@ -43,6 +47,8 @@ struct loop_request {
   profile::job_config job;  ///< [sample] count is the loop's initial sample
   loop_config loop;
   bool resume = false;
+  bool allow_synthetic = false;  ///< pool mode: accept a synthetic pool
+  std::string scores_path;       ///< pool mode: CSV of each iteration's held-out scores ("" = none)
   std::string command_line;
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -26,6 +27,9 @@ struct settings {
   std::size_t max_iterations = 20;
   std::size_t min_per_bin = 5;    ///< bins with fewer rows never count as meeting the threshold
   std::size_t candidate_pool = 2000;  ///< uncertainty: candidates scored per iteration
+  /// Dataset sizes after each batch (loop.sizes; strictly increasing, the first above `initial`):
+  /// batch k grows the dataset to sizes[k]. Empty: every batch adds `batch` archs.
+  std::vector<std::size_t> sizes;
   strategy how = strategy::weighted;
   void validate() const;  ///< throws usage_error naming the field
 };
@@ -46,6 +50,16 @@ struct decision {
 /// `bins` lists every depth bin of the space (bins without rows count as failing).
 [[nodiscard]] decision decide(const std::vector<int>& bins, const std::vector<bin_accuracy>& accuracy,
                               std::size_t samples, std::size_t iteration, const settings& s);
+
+/// Pool mode (esm loop with loop.pool): which `count` of the candidates, whose depth bins are
+/// `candidate_bins`, to take next. Empty `bin_weights`: uniformly at random. Otherwise each bin's
+/// share by largest remainder of its weight (space::apportion), uniform within the bin; a bin
+/// with fewer candidates than its share gives them all and the rest is apportioned again over the
+/// bins left; when the weighted bins run dry, the rest is uniform over every candidate left.
+/// Returns distinct indices into candidate_bins (min(count, candidates) of them), the same for the
+/// same seed on every machine.
+[[nodiscard]] std::vector<std::size_t> draw_from_pool(const std::vector<int>& candidate_bins, std::size_t count,
+                                                      const std::map<int, double>& bin_weights, std::uint64_t seed);
 
 /// Indices of the `count` largest values of `spread` (ties: lower index first).
 [[nodiscard]] std::vector<std::size_t> most_uncertain(const std::vector<double>& spread, std::size_t count);
