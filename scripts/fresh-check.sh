@@ -114,6 +114,7 @@ stamp "extras of README command 2: Slurm, clang 16, the analysis test runner"
 ESM_WITH_SLURM=1 ESM_WITH_SANITIZERS=1 scripts/install-deps.sh
 slurmctld -V
 munged --version
+ip -V
 clang++-16 --version | head -1
 stamp "configure the sanitizer build (cmake --preset asan)"
 cmake --preset asan >/dev/null

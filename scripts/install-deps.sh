@@ -29,7 +29,7 @@ if [[ ${ESM_WITH_SANITIZERS:-0} == 1 ]]; then
   packages+=(clang-16 libclang-rt-16-dev libomp-16-dev llvm-16)
 fi
 if [[ ${ESM_WITH_SLURM:-0} == 1 ]]; then
-  packages+=(slurm-wlm munge)
+  packages+=(slurm-wlm munge iproute2)  # iproute2: scripts/two-node-cluster.sh's namespaces and veth
 fi
 
 missing=()

@@ -9,16 +9,12 @@ set -euo pipefail
 cmd=${1:?usage: slurm-cluster.sh start|stop DIR}
 dir=$(realpath -m "${2:?usage: slurm-cluster.sh start|stop DIR}")
 
+source "$(dirname "$0")/slurm-common.sh"
+
 stop_pidfile() {
-  local f=$1 pid
-  [[ -f $f ]] || return 0
-  pid=$(cat "$f")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$f"
+  [[ -f $1 ]] || return 0
+  stop_pid "$(cat "$1")"
+  rm -f "$1"
 }
 
 case $cmd in
@@ -28,43 +24,20 @@ start)
   mkdir -p "$dir/state" "$dir/spool" "$dir/log"
   host=$(hostname -s)
   # munge: reuse a running munged; otherwise start one and remember its pid for `stop`.
-  if ! pgrep -x munged >/dev/null; then
-    mkdir -p /run/munge /var/log/munge /var/lib/munge
-    [[ -f /etc/munge/munge.key ]] || { dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2>/dev/null; }
-    chown -R munge:munge /run/munge /etc/munge /var/log/munge /var/lib/munge
-    chmod 700 /etc/munge /var/log/munge
-    chmod 400 /etc/munge/munge.key
-    runuser -u munge -- munged --force
-    for _ in $(seq 50); do [[ -f /run/munge/munged.pid ]] && break; sleep 0.1; done
-    cp /run/munge/munged.pid "$dir/munged.pid"
-  fi
+  [[ -f /etc/munge/munge.key ]] || { dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2>/dev/null; }
+  munged_pid=$(start_munge)
+  [[ -z $munged_pid ]] || echo "$munged_pid" >"$dir/munged.pid"
   mem=$(awk '/MemTotal/ {print int($2 / 1024 * 0.8)}' /proc/meminfo)
   cat > "$dir/slurm.conf" <<CONF
 ClusterName=esm$(date +%s%N | tail -c 9)
 SlurmctldHost=$host
-AuthType=auth/munge
-CredType=cred/munge
-MpiDefault=pmix
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-SlurmUser=root
-SlurmdUser=root
+$(slurm_conf_common)
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool
 SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
 SlurmdLogFile=$dir/log/slurmd.log
-ReturnToService=2
-SchedulerType=sched/backfill
-SchedulerParameters=sched_interval=1
-JobCompType=jobcomp/none
-AccountingStorageType=accounting_storage/none
-KillWait=5
-MinJobAge=600
-InactiveLimit=0
 NodeName=$host CPUs=$(nproc) RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 CONF

@@ -1,4 +1,4 @@
-// esm info: what a latency dataset holds: provenance, progress by status, per-rank throughput,
+// esm info: what a latency dataset holds: provenance, progress by status, per-rank and per-host throughput,
 // latency by depth bin and the drift guard's events (computed by dataset::summarize; printed here,
 // one function per section).
 #include <algorithm>
@@ -113,6 +113,14 @@ void print_ranks(std::ostream& os, const dataset::summary& s) {
   }
 }
 
+void print_hosts(std::ostream& os, const dataset::summary& s) {
+  if (s.hosts.empty()) return;
+  os << "\nper host     run ranks   rows   archs/s  host\n";
+  for (const auto& h : s.hosts) {
+    os << format("             %3d %5d %6zu %9.3f  ", h.run, h.ranks, h.rows, h.archs_per_s()) << h.host << '\n';
+  }
+}
+
 void print_depths(std::ostream& os, const dataset::summary& s) {
   os << "\nlatency (trimmed mean, ms) by depth\n  depth      n        min     median        max\n";
   for (const auto& d : s.depths) {
@@ -163,7 +171,10 @@ std::string report(const std::string& path, const dataset::contents& c, std::siz
   print_status(os, s);
   print_runs(os, c);
   const bool imported = c.prov.backend == "imported";  // no ranks timed anything, no drift guard ran
-  if (!imported) print_ranks(os, s);
+  if (!imported) {
+    print_ranks(os, s);
+    print_hosts(os, s);
+  }
   print_depths(os, s);
   if (!imported) print_drift(os, s.drift, max_events);
   print_failures(os, s.failures, max_events);

@@ -81,12 +81,37 @@ lock_decision decide_lock(const lock_observation& seen, std::string_view lock_fi
   }
   if (!recorded->slurm_job_id.empty() && recorded->slurm_job_id == seen.this_slurm_job_id) return {true, stale};
   if (seen.heartbeat_age_s >= stale_after_s) return {true, stale};
+  if (!recorded->slurm_job_id.empty() && slurm_job_ended(seen.recorded_job_state)) {
+    return {true, stale + "; Slurm reports job " + recorded->slurm_job_id + " " + seen.recorded_job_state};
+  }
   char age[32];
   std::snprintf(age, sizeof age, "%.0f", seen.heartbeat_age_s);
   return {false, busy + " on another host, or one that died there less than " +
                      std::to_string(static_cast<int>(stale_after_s)) + " s ago (" + describe(*recorded) +
                      ", last heartbeat " + age + " s ago); esm cannot check a process on another host: wait, or if " +
                      "that run is gone, delete " + std::string(lock_file)};
+}
+
+bool slurm_job_ended(std::string_view job_state) {
+  for (const std::string_view ended : {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPTED",
+                                       "BOOT_FAIL", "DEADLINE", "OUT_OF_MEMORY"}) {
+    if (job_state == ended) return true;
+  }
+  return false;
+}
+
+std::string slurm_job_state(const std::string& id) {
+  if (id.empty() || id.find_first_not_of("0123456789_") != std::string::npos) return "";  // never into a shell
+  FILE* pipe = ::popen(("scontrol show job -o " + id + " 2>/dev/null").c_str(), "r");
+  if (pipe == nullptr) return "";
+  std::string text;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, pipe) != nullptr && text.size() < 65536) text += buf;
+  if (::pclose(pipe) != 0) return "";
+  const auto at = text.find(" JobState=");
+  if (at == std::string::npos || text.find("JobId=" + id + " ") == std::string::npos) return "";
+  const auto from = at + 10;
+  return text.substr(from, text.find_first_of(" \n", from) - from);
 }
 
 std::string lock_path(const std::string& dataset_path) { return dataset_path + ".lock"; }
@@ -146,6 +171,13 @@ run_lock run_lock::acquire(const std::string& dataset_path, const lock_record& m
     seen.recorded_pid_alive = seen.recorded && pid_alive(seen.recorded->pid);
     struct stat info {};
     seen.heartbeat_age_s = ::fstat(fd, &info) == 0 ? std::difftime(std::time(nullptr), info.st_mtime) : 0.0;
+    // Slurm is asked only where its answer can matter: another host's record of another job whose
+    // heartbeat is still fresh.
+    if (kernel != kernel_lock::held_by_other && seen.recorded && seen.recorded->host != seen.this_host &&
+        !seen.recorded->slurm_job_id.empty() && seen.recorded->slurm_job_id != me.slurm_job_id &&
+        seen.heartbeat_age_s < stale_after_s) {
+      seen.recorded_job_state = slurm_job_state(seen.recorded->slurm_job_id);
+    }
     const auto decision = decide_lock(seen, path);
     if (!decision.proceed) {
       ::close(fd);

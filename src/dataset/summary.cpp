@@ -47,7 +47,7 @@ std::vector<rank_activity> rank_activities(const contents& c) {
   for (const auto& r : c.results) {
     if (status_of(r) == row_status::pending) continue;
     auto& t = ranks[{r.run, r.rank}];
-    if (t.a.rows == 0) t.a = {r.run, r.rank, 0, INFINITY, -INFINITY, 0, ""};
+    if (t.a.rows == 0) t.a = {r.run, r.rank, 0, INFINITY, -INFINITY, 0, "", ""};
     ++t.a.rows;
     if (std::isfinite(r.start_unix_s) && std::isfinite(r.end_unix_s) && r.end_unix_s >= r.start_unix_s) {
       t.a.first_unix_s = std::min(t.a.first_unix_s, r.start_unix_s);
@@ -71,7 +71,8 @@ std::vector<rank_activity> rank_activities(const contents& c) {
   for (const auto& r : c.ranks) {
     const auto it = ranks.find({r.run, r.rank});
     if (it == ranks.end()) continue;
-    it->second.a.where = get_text(r.host) + " " +
+    it->second.a.host = get_text(r.host);
+    it->second.a.where = it->second.a.host + " " +
                          (r.device >= 0 ? "gpu " + std::to_string(r.device) + " " + get_text(r.device_name)
                                         : "cpu x" + std::to_string(r.threads) + " " + get_text(r.cpus));
   }
@@ -80,6 +81,22 @@ std::vector<rank_activity> rank_activities(const contents& c) {
     t.a.busy_s = covered_seconds(std::move(t.intervals));
     out.push_back(std::move(t.a));
   }
+  return out;
+}
+
+std::vector<host_activity> host_activities(const std::vector<rank_activity>& ranks) {
+  std::map<std::pair<int, std::string>, host_activity> hosts;
+  for (const auto& r : ranks) {
+    if (r.host.empty()) continue;
+    auto& h = hosts[{r.run, r.host}];
+    if (h.ranks == 0) h = {r.run, r.host, 0, 0, INFINITY, -INFINITY};
+    ++h.ranks;
+    h.rows += r.rows;
+    h.first_unix_s = std::min(h.first_unix_s, r.first_unix_s);
+    h.last_unix_s = std::max(h.last_unix_s, r.last_unix_s);
+  }
+  std::vector<host_activity> out;
+  for (auto& [key, h] : hosts) out.push_back(std::move(h));
   return out;
 }
 
@@ -105,6 +122,11 @@ drift_overview drift_of(const contents& c) {
 }  // namespace
 
 double rank_activity::archs_per_s() const { return span_s() > 0 ? static_cast<double>(rows) / span_s() : 0.0; }
+
+double host_activity::archs_per_s() const {
+  const double span = last_unix_s - first_unix_s;
+  return span > 0 ? static_cast<double>(rows) / span : 0.0;
+}
 
 double rank_activity::timed_share() const { return span_s() > 0 ? busy_s / span_s() : 0.0; }
 
@@ -134,6 +156,7 @@ summary summarize(const contents& c) {
     s.depths.push_back({depth, v.size(), *std::min_element(v.begin(), v.end()), median_of(v), *std::max_element(v.begin(), v.end())});
   }
   s.ranks = rank_activities(c);
+  s.hosts = host_activities(s.ranks);
   s.drift = drift_of(c);
   return s;
 }

@@ -200,6 +200,26 @@ double non_negative(reader& r, const char* k) {
   return v;
 }
 
+/// run.synthetic_gpus: the UUIDs of the simulated device query (design: backend.hpp).
+std::vector<std::string> simulated_gpus(reader& r, const job_config& j, const char* k) {
+  return r.parsed(k, [&](const std::string& v) {
+    std::vector<std::string> uuids;
+    if (v.empty()) return uuids;
+    if (j.backend != "synthetic") throw usage_error("only with backend.name = synthetic (other backends ask their runtime)");
+    std::size_t from = 0;
+    for (;;) {
+      const auto comma = v.find(',', from);
+      const auto uuid = v.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+      if (uuid.size() <= 4 || (uuid.rfind("GPU-", 0) != 0 && uuid.rfind("MIG-", 0) != 0)) {
+        throw usage_error("'" + uuid + "' is not a GPU UUID (GPU-... or MIG-...)");
+      }
+      uuids.push_back(uuid);
+      if (comma == std::string::npos) return uuids;
+      from = comma + 1;
+    }
+  });
+}
+
 /// The one declaration of every key: `esm profile --help`, the INI parser, resolve_job and the
 /// resolved text (its order, its hash) all come from here.
 const std::vector<key>& keys() {
@@ -400,6 +420,10 @@ const std::vector<key>& keys() {
       // so a resume may change it (and the config hash of every existing dataset stays as it was).
       {"run.synthetic_sleep_ms", "0", "synthetic backend: ms each timed pass sleeps (the device time it stands for)",
        [](reader& r, job_config& j, const char* k) { j.compile.synthetic_sleep_ms = non_negative(r, k); }},
+      {"run.synthetic_gpus", "",
+       "synthetic backend: comma-separated GPU UUIDs (GPU-..., MIG-...) a simulated device query shows each rank, "
+       "which then binds to one as on a GPU node (empty: CPU ranks)",
+       [](reader& r, job_config& j, const char* k) { j.synthetic_gpus = simulated_gpus(r, j, k); }},
     };
   }();
   return table;

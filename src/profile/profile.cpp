@@ -43,7 +43,8 @@ binding bind_rank(const communicator& world, const job_config& job, const backen
     mine.local_size = node.size();
     mine.pid = static_cast<long>(::getpid());
     mine.host = dataset::host_name();
-    if (const auto query = be.devices()) {
+    const auto query = job.synthetic_gpus.empty() ? be.devices() : backend::make_simulated_device_query(job.synthetic_gpus);
+    if (query) {
       const auto id = select_gpu(*query, node.rank(), node.size(), job.share_devices);
       mine.device = compile.device = id.ordinal;
       compile.both_launch_modes = true;  // every GPU row records eager and graph-replay latency

@@ -165,6 +165,18 @@ TEST(SimulatedNode, SameUuidOnTwoHostsIsNotSharing) {
   EXPECT_FALSE(find_shared_device(bind_all(nodes, false)));
 }
 
+TEST(SimulatedNode, TheSyntheticBackendsQueryShowsItsListInOrder) {
+  // run.synthetic_gpus: every rank of a host is shown the same list and takes its local rank's GPU.
+  const auto query = backend::make_simulated_device_query({"GPU-a", "MIG-b"});
+  ASSERT_EQ(query->count(), 2);
+  const auto second = select_gpu(*query, 1, 2, false);
+  EXPECT_EQ(second.uuid, "MIG-b");
+  EXPECT_TRUE(second.mig);
+  EXPECT_NE(second.pci_bus_id, query->select(0).pci_bus_id);
+  EXPECT_THROW((void)query->select(2), error);
+  EXPECT_THROW((void)select_gpu(*backend::make_simulated_device_query({}), 0, 1, false), usage_error);
+}
+
 TEST(SimulatedNode, OnlyTheChosenOrdinalIsMadeCurrent) {
   const fake_cuda four({gpu_id("GPU-0", "a"), gpu_id("GPU-1", "b"), gpu_id("GPU-2", "c"), gpu_id("GPU-3", "d")});
   EXPECT_EQ(select_gpu(four, 2, 4, false).uuid, "GPU-2");

@@ -24,7 +24,7 @@ TEST(LockRecord, RoundTrips) {
 
 lock_observation seen(kernel_lock kernel, std::optional<lock_record> recorded, const std::string& host,
                       bool alive = false, double age_s = 0, const std::string& slurm_job = "") {
-  return {kernel, std::move(recorded), host, slurm_job, alive, age_s};
+  return {kernel, std::move(recorded), host, slurm_job, alive, age_s, ""};
 }
 
 TEST(DecideLock, KernelLockHeldMeansAnotherLiveRun) {
@@ -60,6 +60,21 @@ TEST(DecideLock, AnotherHostsRecordIsBelievedUntilItsHeartbeatIsStale) {
 TEST(DecideLock, ARequeuedSlurmJobTakesOverItsOwnRecordAtOnce) {
   EXPECT_TRUE(decide_lock(seen(kernel_lock::acquired, other, "node1", false, 5, "777"), "x.lock").proceed);
   EXPECT_FALSE(decide_lock(seen(kernel_lock::acquired, other, "node1", false, 5, "778"), "x.lock").proceed);
+}
+
+TEST(DecideLock, AnotherHostsRecordOfAnEndedSlurmJobIsStaleAtOnce) {
+  auto s = seen(kernel_lock::acquired, other, "node1", false, 5, "778");
+  s.recorded_job_state = "FAILED";
+  const auto d = decide_lock(s, "x.lock");
+  EXPECT_TRUE(d.proceed);
+  EXPECT_NE(d.message.find("Slurm reports job 777 FAILED"), std::string::npos) << d.message;
+  for (const char* state : {"RUNNING", "COMPLETING", "PENDING", "SUSPENDED", ""}) {
+    s.recorded_job_state = state;
+    EXPECT_FALSE(decide_lock(s, "x.lock").proceed) << state;
+  }
+  s.kernel = kernel_lock::held_by_other;  // the kernel's word wins
+  s.recorded_job_state = "CANCELLED";
+  EXPECT_FALSE(decide_lock(s, "x.lock").proceed);
 }
 
 TEST(RunLock, SecondWriterIsRefusedAndADeadHoldersLockIsTakenOver) {

@@ -127,4 +127,11 @@ class backend {
 /// Throws usage_error for an unknown name or a backend not compiled in.
 [[nodiscard]] std::unique_ptr<backend> make_backend(std::string_view name);
 
+/// A device query that shows this process the GPUs `uuids` ("GPU-..." or "MIG-...", in that order,
+/// named "simulated GPU") and makes none current: CUDA's stand-in for the synthetic backend, so that
+/// device binding across ranks and hosts runs on machines without a GPU (esm profile's
+/// run.synthetic_gpus). Every rank given the same list sees the same devices, as on a node whose
+/// ranks all see all of its GPUs.
+[[nodiscard]] std::unique_ptr<device_query> make_simulated_device_query(std::vector<std::string> uuids);
+
 }  // namespace esm::backend

@@ -13,7 +13,10 @@
 // localflock) the kernel would otherwise let a second node in, and where record locks fail outright
 // (ENOLCK, EOPNOTSUPP, ENOSYS: Lustre without flock) it is the only evidence. One exception: a
 // record of this very Slurm job (a requeued job keeps its id) is stale, as Slurm never runs two
-// instances of a job at once.
+// instances of a job at once. Another: a record of another Slurm job that Slurm itself reports
+// ended (FAILED, CANCELLED, ...) is stale too, so a run resumed on other nodes after a node's ranks
+// died need not wait out the heartbeat. A job Slurm no longer knows (purged, another cluster's) is
+// no evidence either way.
 #pragma once
 
 #include <optional>
@@ -53,7 +56,17 @@ struct lock_observation {
   std::string this_slurm_job_id;        ///< "" outside Slurm
   bool recorded_pid_alive = false;      ///< kill(pid, 0) here (meaningful on the recorded host only)
   double heartbeat_age_s = 0;           ///< since the lock file was last touched
+  std::string recorded_job_state;       ///< Slurm's JobState of the recorded job ("" not asked or unknown)
 };
+
+/// True for a Slurm JobState after which none of the job's processes run (COMPLETED, FAILED,
+/// CANCELLED, TIMEOUT, NODE_FAIL, PREEMPTED, BOOT_FAIL, DEADLINE, OUT_OF_MEMORY). COMPLETING is
+/// not: its processes may still be being killed.
+[[nodiscard]] bool slurm_job_ended(std::string_view job_state);
+
+/// Slurm's JobState of job `id` (`scontrol show job -o`), "" when scontrol is missing, fails or
+/// does not know the job.
+[[nodiscard]] std::string slurm_job_state(const std::string& id);
 
 /// The pure policy above. `lock_path` is named in the advice of a refusal.
 [[nodiscard]] lock_decision decide_lock(const lock_observation& seen, std::string_view lock_path);

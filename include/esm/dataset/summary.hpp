@@ -24,10 +24,25 @@ struct rank_activity {
   double last_unix_s = 0;
   double busy_s = 0;
   std::string where;  ///< host and device or CPU set, from /ranks ("" when not recorded)
+  std::string host;   ///< from /ranks ("" when not recorded)
 
   [[nodiscard]] double span_s() const { return last_unix_s - first_unix_s; }
   [[nodiscard]] double archs_per_s() const;  ///< 0 for an empty span
   [[nodiscard]] double timed_share() const;  ///< busy_s / span_s, 0 for an empty span
+};
+
+/// The ranks of one run on one host together: rows finished over the span from the earliest of
+/// their first events to the latest of their last (so a host's rate is its ranks' sum when they
+/// ran side by side).
+struct host_activity {
+  int run = 0;
+  std::string host;
+  int ranks = 0;
+  std::size_t rows = 0;
+  double first_unix_s = 0;
+  double last_unix_s = 0;
+
+  [[nodiscard]] double archs_per_s() const;  ///< 0 for an empty span
 };
 
 /// Trimmed-mean latency of the done rows of one depth bin.
@@ -59,6 +74,7 @@ struct summary {
   std::size_t eager_graph_rows = 0;     ///< done GPU rows with both launch modes
   double eager_over_graph_median = 0;   ///< of those rows (valid when eager_graph_rows > 0)
   std::vector<rank_activity> ranks;     ///< by (run, rank)
+  std::vector<host_activity> hosts;     ///< by (run, host); ranks with no host recorded left out
   std::vector<depth_latency> depths;    ///< by depth
   drift_overview drift;
   std::vector<failed_arch> failures;    ///< in row order

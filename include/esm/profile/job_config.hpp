@@ -52,6 +52,7 @@ struct job_config {
   double flush_interval_s = 10;     ///< a collective write (and flush) at least this often
   double progress_interval_s = 5;   ///< rank 0's progress lines at most this often
   // (run.synthetic_sleep_ms goes to compile.synthetic_sleep_ms)
+  std::vector<std::string> synthetic_gpus;  ///< synthetic backend: the GPU UUIDs each rank is shown (empty: none)
 
   std::string text;         ///< fully resolved INI (every key, defaults included)
   std::string config_hash;  ///< 16 hex digits over [space] [sample] [measure] [backend]

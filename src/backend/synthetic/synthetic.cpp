@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "backend/factories.hpp"
 #include "esm/common/error.hpp"
@@ -68,7 +71,29 @@ class synthetic_backend final : public backend {
   }
 };
 
+class simulated_device_query final : public device_query {
+ public:
+  explicit simulated_device_query(std::vector<std::string> uuids) : uuids_(std::move(uuids)) {}
+  int count() const override { return static_cast<int>(uuids_.size()); }
+  device_identity select(int ordinal) const override {
+    if (ordinal < 0 || ordinal >= count()) {
+      throw error("simulated device " + std::to_string(ordinal) + " does not exist (" + std::to_string(count()) + " shown)");
+    }
+    const auto& uuid = uuids_[static_cast<std::size_t>(ordinal)];
+    char bus[24];
+    std::snprintf(bus, sizeof bus, "0000:%02x:00.0", ordinal + 1);  // distinct, like real GPUs' slots
+    return {ordinal, "simulated GPU", uuid, bus, uuid.rfind("MIG-", 0) == 0};
+  }
+
+ private:
+  std::vector<std::string> uuids_;
+};
+
 }  // namespace
+
+std::unique_ptr<device_query> make_simulated_device_query(std::vector<std::string> uuids) {
+  return std::make_unique<simulated_device_query>(std::move(uuids));
+}
 
 std::unique_ptr<backend> make_synthetic_backend() { return std::make_unique<synthetic_backend>(); }
 
