@@ -193,8 +193,9 @@ std::string model_report(const std::string& path) {
   os << (i.adapted_from.empty() ? "cv           " : "leave-one-out\n             ") << "model, n, +-10%, MAPE %, Spearman, 90% coverage\n";
   for (const auto& r : m.cv) {
     if (r.bin >= 0) continue;
-    os << format("             %-22s %6zu %6.1f%% %7.2f %8.3f %7.1f%%\n", r.model.c_str(), r.metrics.n, 100 * r.metrics.within_10,
-                 r.metrics.mape_percent, r.metrics.spearman_rho, 100 * r.coverage_90);
+    os << format("             %-22s %6zu %6.1f%% %7.2f %8.3f ", r.model.c_str(), r.metrics.n, 100 * r.metrics.within_10,
+                 r.metrics.mape_percent, r.metrics.spearman_rho)
+       << (std::isnan(r.coverage_90) ? std::string("      -") : format("%6.1f%%", 100 * r.coverage_90)) << '\n';
   }
   return os.str();
 }

@@ -124,75 +124,60 @@ surrogate::matrix selection_embedding(surrogate::matrix_view source_log_predicti
   return out;
 }
 
+namespace {
+
+/// Each row's score on the embedding's first principal component (power iteration on the
+/// covariance from a fixed start: deterministic). Constant embeddings score 0 everywhere.
+std::vector<double> first_component(surrogate::matrix_view e) {
+  const std::size_t n = e.rows, d = e.cols;
+  std::vector<double> mean(d, 0.0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t c = 0; c < d; ++c) mean[c] += e(i, c) / static_cast<double>(n);
+  std::vector<double> v(d, 1.0), score(n, 0.0);
+  for (int it = 0; it < 100; ++it) {
+    for (std::size_t i = 0; i < n; ++i) {
+      score[i] = 0;
+      for (std::size_t c = 0; c < d; ++c) score[i] += (e(i, c) - mean[c]) * v[c];
+    }
+    std::vector<double> next(d, 0.0);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t c = 0; c < d; ++c) next[c] += (e(i, c) - mean[c]) * score[i];
+    double norm = 0;
+    for (double x : next) norm += x * x;
+    if (!(norm > 0)) return std::vector<double>(n, 0.0);
+    for (std::size_t c = 0; c < d; ++c) v[c] = next[c] / std::sqrt(norm);
+  }
+  return score;
+}
+
+}  // namespace
+
 std::vector<std::size_t> spread_picks(surrogate::matrix_view e, std::size_t k, std::uint64_t seed) {
   const std::size_t n = e.rows;
   if (k == 0) throw usage_error("--count must be at least 1");
   if (n < k) throw usage_error("the pool holds " + std::to_string(n) + " archs, fewer than --count " + std::to_string(k));
+  // K strata of equal counts along the first principal component (the sources' consensus latency
+  // when the sources dominate the embedding), so that equal-weight picks stay unbiased for the pool.
+  const auto score = first_component(e);
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return score[a] < score[b]; });
   rng r(seed);
-  // k-means++ seeding: each next centre drawn with probability proportional to its squared distance.
-  std::vector<std::vector<double>> centres;
-  std::vector<double> nearest(n, std::numeric_limits<double>::infinity());
-  auto add_centre = [&](std::size_t row) {
-    centres.emplace_back(e.row(row).begin(), e.row(row).end());
-    for (std::size_t i = 0; i < n; ++i) nearest[i] = std::min(nearest[i], distance2(e, i, centres.back()));
-  };
-  add_centre(static_cast<std::size_t>(r.uniform_index(n)));
-  while (centres.size() < k) {
-    double total = 0;
-    for (double d : nearest) total += d;
-    std::size_t pick = n - 1;
-    if (total > 0) {
-      double u = r.uniform01() * total;
-      for (std::size_t i = 0; i < n; ++i) {
-        if ((u -= nearest[i]) < 0) {
-          pick = i;
-          break;
-        }
-      }
-    } else {
-      pick = static_cast<std::size_t>(r.uniform_index(n));  // every row sits on a centre: duplicates
-    }
-    add_centre(pick);
-  }
-  // Lloyd iterations.
-  std::vector<std::size_t> cluster(n, 0);
-  for (int it = 0; it < 25; ++it) {
-    bool moved = false;
-    for (std::size_t i = 0; i < n; ++i) {
-      std::size_t best = 0;
-      double bd = std::numeric_limits<double>::infinity();
-      for (std::size_t c = 0; c < k; ++c) {
-        const double d = distance2(e, i, centres[c]);
-        if (d < bd) bd = d, best = c;
-      }
-      moved = moved || (it == 0 || cluster[i] != best);
-      cluster[i] = best;
-    }
-    if (!moved) break;
-    std::vector<std::vector<double>> sum(k, std::vector<double>(e.cols, 0.0));
-    std::vector<std::size_t> count(k, 0);
-    for (std::size_t i = 0; i < n; ++i) {
-      ++count[cluster[i]];
-      for (std::size_t c = 0; c < e.cols; ++c) sum[cluster[i]][c] += e(i, c);
-    }
-    for (std::size_t c = 0; c < k; ++c) {
-      if (count[c] == 0) continue;  // an empty cluster keeps its centre
-      for (auto& v : sum[c]) v /= static_cast<double>(count[c]);
-      centres[c] = std::move(sum[c]);
-    }
-  }
-  // Per centre the nearest row not yet picked (so k distinct rows even where clusters are empty).
+  constexpr std::size_t candidates = 3;
   std::vector<std::size_t> picks;
-  std::vector<bool> taken(n, false);
-  for (std::size_t c = 0; c < k; ++c) {
-    std::size_t best = n;
-    double bd = std::numeric_limits<double>::infinity();
-    for (std::size_t i = 0; i < n; ++i) {
-      if (taken[i]) continue;
-      const double d = distance2(e, i, centres[c]);
-      if (d < bd) bd = d, best = i;
+  for (std::size_t s = 0; s < k; ++s) {
+    const std::size_t first = s * n / k, last = (s + 1) * n / k;
+    // Within the stratum: of a few random members, the one farthest from the picks so far (spread
+    // over the rest of the embedding: the features, the sources' disagreements).
+    std::size_t best = order[first + static_cast<std::size_t>(r.uniform_index(last - first))];
+    double best_distance = -1;
+    for (std::size_t c = 0; c < candidates && !picks.empty(); ++c) {
+      const std::size_t row = c == 0 ? best : order[first + static_cast<std::size_t>(r.uniform_index(last - first))];
+      double nearest = std::numeric_limits<double>::infinity();
+      const std::vector<double> at(e.row(row).begin(), e.row(row).end());
+      for (auto p : picks) nearest = std::min(nearest, distance2(e, p, at));
+      if (nearest > best_distance) best_distance = nearest, best = row;
     }
-    taken[best] = true;
     picks.push_back(best);
   }
   std::sort(picks.begin(), picks.end());

@@ -20,12 +20,29 @@ surrogate::matrix line_of(std::size_t n) {
 }
 
 TEST(SpreadPicks, TenPicksOfAUniformLineFallOneInEachTenth) {
-  const auto picks = spread_picks(line_of(1000), 10, 1);
-  ASSERT_EQ(picks.size(), 10u);
-  for (std::size_t d = 0; d < 10; ++d) {
-    const auto in = std::count_if(picks.begin(), picks.end(), [&](std::size_t p) { return p / 100 == d; });
-    EXPECT_EQ(in, 1) << "tenth " << d;
+  for (std::uint64_t seed = 0; seed < 5; ++seed) {
+    const auto picks = spread_picks(line_of(1000), 10, seed);
+    ASSERT_EQ(picks.size(), 10u);
+    for (std::size_t d = 0; d < 10; ++d) EXPECT_EQ(picks[d] / 100, d) << "seed " << seed;
   }
+}
+
+TEST(SpreadPicks, WithinAStratumTheFarthestOfTheCandidatesIsTaken) {
+  // Two columns: a strong first one (the strata) and a weak second one on which a stratum's rows
+  // differ; picks then avoid sitting beside each other on the second column more than chance would.
+  surrogate::matrix e(400, 2);
+  for (std::size_t i = 0; i < 400; ++i) {
+    e(i, 0) = 10.0 * static_cast<double>(i / 100);
+    e(i, 1) = static_cast<double>(i % 100) / 100.0;
+  }
+  double spread = 0;
+  for (std::uint64_t seed = 0; seed < 50; ++seed) {
+    const auto p = spread_picks(e, 4, seed);
+    double lo = 1, hi = 0;
+    for (auto i : p) lo = std::min(lo, e(i, 1)), hi = std::max(hi, e(i, 1));
+    spread += (hi - lo) / 50;
+  }
+  EXPECT_GT(spread, 0.7);  // the range of 4 uniform draws averages 0.6
 }
 
 TEST(SpreadPicks, TheSameSeedGivesTheSamePicksAnotherSeedOthers) {

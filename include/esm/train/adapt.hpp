@@ -35,8 +35,9 @@ struct source_model {
 /// of every stage; what esm select spreads over and the from-scratch baseline fits on. Pure.
 [[nodiscard]] surrogate::matrix compact_features(const space::search_space& sp, const std::vector<space::arch>& archs);
 
-/// K rows spread over an embedding (one row per pool arch): k-means++ seeding from `seed`, Lloyd
-/// iterations, and per cluster the member nearest its centre. Deterministic for a seed; throws
+/// K rows spread over an embedding (one row per pool arch): K strata of equal counts along its first
+/// principal component, and in each the farthest from the picks so far of 3 random members.
+/// Deterministic for a seed; throws
 /// usage_error when the pool holds fewer than k rows. Pure.
 [[nodiscard]] std::vector<std::size_t> spread_picks(surrogate::matrix_view embedding, std::size_t k, std::uint64_t seed);
 
