@@ -11,6 +11,7 @@
 set -euo pipefail
 source "$(dirname "$0")/bench_common.sh"
 N=${N:-150}; K=${K:-10}; SEED=${SEED:-0}
+ESM=$(realpath "$ESM")  # the script works in its output folder
 out=$BENCH_OUT/transfer_cpu
 mkdir -p "$out"
 cd "$out"
