@@ -49,6 +49,12 @@ class predictor {
   /// for schema-1 model files).
   [[nodiscard]] std::string domain_text() const;
   [[nodiscard]] double interval_level() const;  ///< NaN when the model has no intervals
+  /// Models made by esm adapt: the source model files (absolute paths) it recalibrates; empty for
+  /// a model trained by esm train.
+  [[nodiscard]] const std::vector<std::string>& adapted_from() const;
+  [[nodiscard]] bool adapted() const { return !adapted_from().empty(); }
+  /// Rows of the target device the model was fitted on (esm train: every usable row).
+  [[nodiscard]] long long rows_used() const;
   /// Latency of the reference network on the target machine: normalised predictions are scaled
   /// by it (default: the training data's median reference latency).
   void set_reference_ms(double ms);

@@ -172,6 +172,21 @@ class Predictor:
         return self._impl.interval_level
 
     @property
+    def adapted(self) -> bool:
+        """True for a model made by ``esm adapt`` (source models recalibrated on a new device's rows)."""
+        return len(self._impl.adapted_from) > 0
+
+    @property
+    def adapted_from(self) -> List[str]:
+        """The source model files an adapted model recalibrates (absolute paths); empty otherwise."""
+        return list(self._impl.adapted_from)
+
+    @property
+    def rows_used(self) -> int:
+        """Rows of the target device the model was fitted on."""
+        return self._impl.rows_used
+
+    @property
     def reference_ms(self) -> float:
         """Normalised models: the reference network's latency predictions are scaled by."""
         return self._impl.reference_ms

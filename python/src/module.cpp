@@ -456,5 +456,7 @@ NB_MODULE(_esm, m) {
       .def_prop_ro("label", &esm::predictor::label)
       .def_prop_ro("domain", &esm::predictor::domain_text)
       .def_prop_ro("interval_level", &esm::predictor::interval_level)
+      .def_prop_ro("adapted_from", &esm::predictor::adapted_from)
+      .def_prop_ro("rows_used", &esm::predictor::rows_used)
       .def_prop_rw("reference_ms", &esm::predictor::reference_ms, &esm::predictor::set_reference_ms);
 }

@@ -109,3 +109,24 @@ def test_out_of_domain_flags(esm_cli, schema1_dataset, tmp_path):
     archs_file.write_text("\n".join(archs) + "\n")
     out = run_cli(esm_cli, "predict", "--model", str(model), "--archs", str(archs_file), "--json").stdout
     assert [json.loads(line)["out_of_domain"] for line in out.splitlines()] == got.out_of_domain
+
+
+def test_adapted_model(esm_cli, model_file, synthetic_dataset, tmp_path):
+    """A model made by `esm adapt` loads, says it is adapted and predicts what `esm predict` does."""
+    plain = esm.Predictor.load(model_file)
+    assert not plain.adapted and plain.adapted_from == []
+    adapted_path = tmp_path / "adapted.h5"
+    run_cli(esm_cli, "adapt", "--model", str(model_file), "--dataset", str(synthetic_dataset), "--allow-synthetic",
+            "--out", str(adapted_path))
+    p = esm.Predictor.load(adapted_path)
+    assert p.adapted and p.adapted_from == [str(model_file.resolve())]
+    assert p.rows_used == plain.rows_used and p.interval_level == pytest.approx(0.9)
+    archs = esm.sample("ofa-mbv3", 20, seed=78)
+    got = p.predict(archs)
+    assert np.all(got.latency_ms > 0) and np.all(got.lo_ms < got.hi_ms)
+    archs_file = tmp_path / "archs.txt"
+    archs_file.write_text("\n".join(archs) + "\n")
+    run = run_cli(esm_cli, "predict", "--model", str(adapted_path), "--archs", str(archs_file), "--json")
+    assert "adapted model (esm adapt)" in run.stderr
+    np.testing.assert_allclose([json.loads(line)["latency_ms"] for line in run.stdout.splitlines()], got.latency_ms,
+                               rtol=1e-5)

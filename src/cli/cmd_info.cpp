@@ -16,6 +16,7 @@
 #include "esm/dataset/run_lock.hpp"
 #include "esm/dataset/summary.hpp"
 #include "esm/measure/drift_guard.hpp"
+#include "esm/train/model_file.hpp"
 
 namespace po = boost::program_options;
 
@@ -182,6 +183,34 @@ std::string report(const std::string& path, const dataset::contents& c, std::siz
   return os.str();
 }
 
+/// A model file: what it predicts, from which data, and for esm adapt's models their sources.
+std::string model_report(const std::string& path) {
+  const auto m = train::read_model_file(path);
+  const auto& i = m.info;
+  std::ostringstream os;
+  os << "model        " << path << "  (esm " << i.esm_version << ", " << i.created << ")\n"
+     << "space        " << i.space << ", encoding " << i.encoding << ", label " << i.label << '\n'
+     << "kinds        ";
+  for (std::size_t k = 0; k < i.kinds.size(); ++k) os << (k ? "," : "") << i.kinds[k];
+  os << "\ndataset      " << i.dataset_path << "  (" << i.rows_used << " rows used, " << i.rows_excluded << " excluded)\n";
+  if (!i.adapted_from.empty()) {
+    os << "ADAPTED      by esm adapt from " << i.adapted_from.size() << " source model" << (i.adapted_from.size() == 1 ? "" : "s")
+       << " on " << i.adapt_rows << " rows of the target device\n"
+       << "fit          " << i.adapt_fit << '\n';
+    for (std::size_t k = 0; k < i.adapted_from.size(); ++k) {
+      os << "source " << k << "     " << i.adapted_from[k] << "  (sha256 " << i.adapted_from_sha256[k].substr(0, 16) << "...)\n";
+    }
+  }
+  os << (i.adapted_from.empty() ? "cv           " : "leave-one-out\n             ") << "model, n, +-10%, MAPE %, Spearman, 90% coverage\n";
+  for (const auto& r : m.cv) {
+    if (r.bin >= 0) continue;
+    os << format("             %-22s %6zu %6.1f%% %7.2f %8.3f ", r.model.c_str(), r.metrics.n, 100 * r.metrics.within_10,
+                 r.metrics.mape_percent, r.metrics.spearman_rho)
+       << (std::isnan(r.coverage_90) ? std::string("      -") : format("%6.1f%%", 100 * r.coverage_90)) << '\n';
+  }
+  return os.str();
+}
+
 }  // namespace
 
 int info(const args& a) {
@@ -190,7 +219,7 @@ int info(const args& a) {
   long long events = 20;  // signed: program_options would wrap "-3" into a huge size_t
   bool provenance = false;
   opts.add_options()
-      ("dataset", po::value(&path)->required(), "dataset file written by esm profile")
+      ("dataset", po::value(&path)->required(), "dataset file written by esm profile (or a model file: its summary)")
       ("events", po::value(&events)->default_value(20), "drift events and failures to list at most")
       ("out", po::value(&out), "write to FILE instead of stdout")
       ("provenance", po::bool_switch(&provenance), "also list every provenance field and each run's fields");
@@ -199,6 +228,10 @@ int info(const args& a) {
   po::variables_map vm;
   if (!parse(a, opts, vm, "esm info DATASET.h5 [--events N] [--provenance]", &positional)) return 0;
   if (events < 0) throw usage_error("--events must be >= 0, got " + std::to_string(events));
+  if (train::is_model_file(path)) {
+    write_output(out, model_report(path));
+    return 0;
+  }
   write_output(out, report(path, dataset::read(path), static_cast<std::size_t>(events), provenance));
   return 0;
 }

@@ -70,6 +70,10 @@ int predict(const args& a) {
     }
   }
   write_output(out, text);
+  if (p.adapted()) {
+    std::cerr << "esm predict: adapted model (esm adapt): " << p.rows_used() << " rows of the target device, "
+              << p.adapted_from().size() << " source model" << (p.adapted_from().size() == 1 ? "" : "s") << '\n';
+  }
   // Never silent: extrapolated predictions are flagged per row above and counted here.
   if (const auto n = r.outside_count(); n > 0) {
     std::cerr << "esm predict: " << n << " of " << texts.size() << " archs are outside the training domain ("

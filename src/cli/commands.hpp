@@ -28,6 +28,8 @@ int train(const args& a);  ///< MPI: mpirun -n N esm train --dataset D --out M
 int predict(const args& a);
 int features(const args& a);
 int import(const args& a);  ///< esm import: a dataset from a latency table measured elsewhere
+int select(const args& a);  ///< esm select: the archs most worth measuring on a new device
+int adapt(const args& a);   ///< esm adapt: a model for a new device from a few rows and other devices' models
 
 /// Parses `a` against `options`; prints help and returns false for --help. Program_options
 /// errors become usage_error naming the option.

@@ -26,6 +26,8 @@ const std::map<std::string, std::pair<command, const char*>>& commands() {
       {"train", {esm::cli::train, "cross-validate surrogate ensembles over MPI ranks and write a model"}},
       {"predict", {esm::cli::predict, "predict latencies (and uncertainty) with a model file"}},
       {"features", {esm::cli::features, "export a dataset's encoded features, targets and folds as CSV"}},
+      {"select", {esm::cli::select, "pick the archs most worth measuring on a new device (spread over source models)"}},
+      {"adapt", {esm::cli::adapt, "fit a model for a new device from a few measured rows and other devices' models"}},
       {"import", {esm::cli::import, "make a dataset from a latency table measured elsewhere (CSV + archs or OFA configs)"}},
   };
   return table;

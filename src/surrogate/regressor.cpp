@@ -6,6 +6,7 @@
 #include <string>
 
 #include "esm/common/error.hpp"
+#include "esm/surrogate/adapted.hpp"
 #include "esm/surrogate/ensemble.hpp"
 #include "esm/surrogate/hybrid.hpp"
 #include "esm/surrogate/mlp.hpp"
@@ -104,6 +105,8 @@ std::unique_ptr<regressor> make_regressor(std::string_view kind, tuning_cache* c
 
 std::unique_ptr<regressor> load_regressor(const model_state& state) {
   const std::string& kind = state.text("kind");
+  // esm adapt's models are not a kind esm train fits (they need fitted sources): outside the table.
+  if (kind == "adapted") return load_as<adapted_regressor>(state);
   const surrogate_kind* k = find_kind(kind);
   if (!k) throw error("model state: unknown kind '" + kind + "' (" + kind_names() + ")");
   return k->load(state);

@@ -249,6 +249,12 @@ model_file read_model(const std::string& path) {
   i.seed = h5::read_uint_attribute(root, "seed");
   i.kinds = h5::read_strings_attribute(root, "kinds");
   if (h5::has_attribute(root, "label_correction")) i.label_correction = h5::read_string_attribute(root, "label_correction");
+  if (h5::has_attribute(root, "adapted_from")) {
+    i.adapted_from = h5::read_strings_attribute(root, "adapted_from");
+    i.adapted_from_sha256 = h5::read_strings_attribute(root, "adapted_from_sha256");
+    i.adapt_rows = h5::read_int_attribute(root, "adapt_rows");
+    i.adapt_fit = h5::read_string_attribute(root, "adapt_fit");
+  }
   if (version >= 2) read_domain_and_intervals(root, i);
 
   const h5::group state(ESM_H5(H5Gopen2(root, "state", H5P_DEFAULT)));
@@ -315,6 +321,12 @@ std::vector<char> model_image(const model_file& m) {
   h5::write_attribute(root, "kinds", i.kinds);
   h5::write_attribute(root, "label_correction", std::string_view(i.label_correction));
   h5::write_attribute(root, "units", std::string_view("milliseconds"));
+  if (!i.adapted_from.empty()) {
+    h5::write_attribute(root, "adapted_from", i.adapted_from);
+    h5::write_attribute(root, "adapted_from_sha256", i.adapted_from_sha256);
+    h5::write_attribute(root, "adapt_rows", i.adapt_rows);
+    h5::write_attribute(root, "adapt_fit", std::string_view(i.adapt_fit));
+  }
   write_domain_and_intervals(root, i);
   write_state(root, m.state);
   write_cv(root, m.cv);
@@ -348,6 +360,19 @@ void write_model_file(const std::string& path, model_file m) {
     const std::string why = ec.message();
     std::filesystem::remove(tmp, ec);
     throw file_error("cannot write model file '" + path + "': " + why);
+  }
+}
+
+bool is_model_file(const std::string& path) {
+  h5::library_init();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) == 0) return false;
+  try {
+    if (H5Fis_hdf5(path.c_str()) <= 0) return false;
+    const h5::file f(ESM_H5(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT)));
+    return h5::has_attribute(f.get(), "format") && h5::read_string_attribute(f.get(), "format") == format_name;
+  } catch (const std::exception&) {
+    return false;
   }
 }
 

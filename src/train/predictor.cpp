@@ -131,6 +131,9 @@ double predictor::interval_level() const {
   return impl_->info.intervals.known ? impl_->info.intervals.level : std::nan("");
 }
 
+const std::vector<std::string>& predictor::adapted_from() const { return impl_->info.adapted_from; }
+long long predictor::rows_used() const { return impl_->info.rows_used; }
+
 void predictor::set_reference_ms(double ms) {
   if (!(ms > 0) || !std::isfinite(ms)) throw usage_error("reference latency must be a positive number of ms");
   if (!train::reference_relative(impl_->info.label)) throw usage_error("this model predicts milliseconds directly (label " + impl_->info.label + "): no reference to set");

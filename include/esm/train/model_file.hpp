@@ -39,6 +39,11 @@ struct model_info {
   /// How training labels were corrected before the final fit: "none", or "group_effects ..." with
   /// the estimate (train/group_effects.hpp). Optional attribute: "none" when absent.
   std::string label_correction = "none";
+  /// esm adapt's models (optional attributes; empty / 0 for esm train's): the source model files
+  /// (absolute paths and SHA-256), the target rows fitted on and the adapter's choice in words.
+  std::vector<std::string> adapted_from, adapted_from_sha256;
+  std::int64_t adapt_rows = 0;
+  std::string adapt_fit;
   training_domain domain;     ///< known = false when read from a v1 file
   interval_table intervals;  ///< of the blended final model; known = false when read from a v1 file
   std::string esm_version;  ///< filled by the writer
@@ -62,6 +67,9 @@ struct model_file {
 };
 
 void write_model_file(const std::string& path, model_file m);
+/// True when `path` is an HDF5 file with the model format attribute (esm info tells models from
+/// datasets by it); false for anything else, never throws.
+[[nodiscard]] bool is_model_file(const std::string& path);
 /// Throws usage_error for a missing file, a non-model file or a newer schema.
 [[nodiscard]] model_file read_model_file(const std::string& path);
 

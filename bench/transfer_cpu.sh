@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# esm select and esm adapt end to end on esm's own measurements (issue 29): the source device is
+# this CPU with 1 oneDNN thread per rank, the "new device" the same CPU with 2 threads on one rank.
+# A pool of N archs is profiled on the source (2 ranks) and trained on; esm select picks K of the
+# pool; those K are profiled on the target; esm adapt fits the target's model; a full profile of
+# the pool on the target scores it on the archs not picked, beside the best source rescaled by one
+# factor (esm adapt's rescaled_best_source row) and a model trained on the whole target profile
+# (its 5-fold CV). Label: normalised (crossed mode, jobs/quickstart-cpu.ini's measurement).
+#
+# Usage: bench/transfer_cpu.sh   Env: N (150), K (10), SEED (0), ESM, BENCH_OUT
+set -euo pipefail
+source "$(dirname "$0")/bench_common.sh"
+N=${N:-150}; K=${K:-10}; SEED=${SEED:-0}
+ESM=$(realpath "$ESM")  # the script works in its output folder
+out=$BENCH_OUT/transfer_cpu
+mkdir -p "$out"
+cd "$out"
+job=$ESM_ROOT/jobs/quickstart-cpu.ini
+profile() {  # RANKS THREADS ARCHS COUNT OUT
+  mpirun -n "$1" --oversubscribe "$ESM" profile --config "$job" --backend.threads="$2" --sample.policy=file \
+    --sample.file="$3" --sample.count="$4" --output "$5" >"$5.log" 2>&1 || { tail -5 "$5.log"; exit 1; }
+}
+stamp() { echo "# $(date -u +%H:%M:%SZ) load $(loadavg): $*"; }
+machine_line
+rm -f source.h5 target-full.h5 target-picks.h5
+"$ESM" sample --space ofa-mbv3 --count "$N" --width w1.0 --resolution 128 --seed 11 --out pool.txt >/dev/null
+stamp "profile the source: $N archs, 2 ranks x 1 thread"
+profile 2 1 pool.txt "$N" source.h5
+"$ESM" train --dataset source.h5 --out source.model.h5 --label normalised --encoding fcc+extras --kinds ridge,hybrid \
+  --members 1 >source.train.txt
+stamp "esm select $K"
+"$ESM" select --model source.model.h5 --archs pool.txt --count "$K" --seed "$SEED" --out picks.txt
+stamp "profile the $K picks on the target: 1 rank x 2 threads"
+profile 1 2 picks.txt "$K" target-picks.h5
+"$ESM" adapt --model source.model.h5 --dataset target-picks.h5 --label normalised --out target.model.h5 | tee adapt.txt
+stamp "profile the whole pool on the target (the score)"
+profile 1 2 pool.txt "$N" target-full.h5
+mpirun -n 2 --oversubscribe "$ESM" train --dataset target-full.h5 --out target-full.model.h5 --label normalised \
+  --encoding fcc+extras --kinds ridge,hybrid --members 1 >target-full.train.txt
+stamp "score"
+"$ESM" features --dataset target-full.h5 --encoding fcc --label normalised --out target-full.csv >/dev/null
+sed -n '2,$s/^"\([^"]*\)".*/\1/p' target-full.csv >texts.txt
+sed -n '2,$s/^"[^"]*",[^,]*,[^,]*,\([^,]*\),.*/\1/p' target-full.csv >truth.txt
+# Normalised predictions in units of the target's reference latency: compare ratios with ratios.
+"$ESM" predict --model target.model.h5 --archs texts.txt --reference-ms 1 >pred.txt 2>/dev/null
+"$ESM" predict --model source.model.h5 --archs texts.txt --reference-ms 1 >source-pred.txt 2>/dev/null
+score() {  # PREDICTIONS: +-10% and MAPE on the archs not picked
+  paste -d' ' <(awk '{print $1}' "$1") truth.txt texts.txt | awk 'NR == FNR { picked[$0] = 1; next }
+    !($3 in picked) { n++; r = $1 / $2 - 1; if (r < 0) r = -r; s += r; if (r <= 0.10) ok++ }
+    END { printf "n %d  +-10%% %.1f%%  MAPE %.2f%%", n, 100 * ok / n, 100 * s / n }' picks.txt -
+  echo
+}
+echo "adapted (K=$K) on the archs not picked: $(score pred.txt)"
+echo "source model as is (1 thread) on the same archs: $(score source-pred.txt)"
+grep -E "^leave-one-out" adapt.txt
+echo "target trained on all $N (5-fold CV, stacked): $(awk -F, '$1 == "stacked" && $2 == "all" {printf "+-10%% %.1f%%  MAPE %.2f%%  Spearman %.3f", 100 * $5, $6, $10}' target-full.model.cv.csv)"
