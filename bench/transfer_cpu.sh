@@ -51,6 +51,23 @@ score() {  # PREDICTIONS: +-10% and MAPE on the archs not picked
   echo
 }
 echo "adapted (K=$K) on the archs not picked: $(score pred.txt)"
+python3 - <<'PY'  # Spearman and the 90% interval's coverage of the adapted model on the same archs
+import re
+texts = [l.strip() for l in open("texts.txt")]
+truth = [float(l) for l in open("truth.txt")]
+picks = {l.strip() for l in open("picks.txt")}
+rows = [re.match(r"(\S+) ms \+- \S+\s+\[(\S+), (\S+)\]", l).groups() for l in open("pred.txt")]
+idx = [i for i, t in enumerate(texts) if t not in picks]
+def ranks(v):
+    r = [0] * len(v)
+    for k, i in enumerate(sorted(range(len(v)), key=lambda i: v[i])): r[i] = k
+    return r
+p, t = ranks([float(rows[i][0]) for i in idx]), ranks([truth[i] for i in idx])
+n = len(idx); mp = sum(p) / n; mt = sum(t) / n
+rho = sum((a - mp) * (b - mt) for a, b in zip(p, t)) / (sum((a - mp) ** 2 for a in p) * sum((b - mt) ** 2 for b in t)) ** 0.5
+cov = sum(float(rows[i][1]) <= truth[i] <= float(rows[i][2]) for i in idx) / n
+print(f"adapted: Spearman {rho:.3f}, 90% interval coverage {100 * cov:.1f}% on the {n} archs not picked")
+PY
 echo "source model as is (1 thread) on the same archs: $(score source-pred.txt)"
 grep -E "^leave-one-out" adapt.txt
 echo "target trained on all $N (5-fold CV, stacked): $(awk -F, '$1 == "stacked" && $2 == "all" {printf "+-10%% %.1f%%  MAPE %.2f%%  Spearman %.3f", 100 * $5, $6, $10}' target-full.model.cv.csv)"
