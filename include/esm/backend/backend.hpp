@@ -17,7 +17,9 @@
 
 namespace esm::backend {
 
-enum class precision { fp32, fp16 };
+/// fp16: GPU backends (cudnn); bf16 and int8: the CPU backend on CPUs with the instructions for
+/// them (AVX512-BF16 or AMX; VNNI), refused elsewhere.
+enum class precision { fp32, fp16, bf16, int8 };
 [[nodiscard]] std::string_view to_string(precision p);
 [[nodiscard]] precision parse_precision(std::string_view text);  ///< throws usage_error
 
