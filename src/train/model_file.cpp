@@ -249,6 +249,7 @@ model_file read_model(const std::string& path) {
   i.seed = h5::read_uint_attribute(root, "seed");
   i.kinds = h5::read_strings_attribute(root, "kinds");
   if (h5::has_attribute(root, "label_correction")) i.label_correction = h5::read_string_attribute(root, "label_correction");
+  if (h5::has_attribute(root, "precision")) i.precision = h5::read_string_attribute(root, "precision");
   if (version >= 2) read_domain_and_intervals(root, i);
 
   const h5::group state(ESM_H5(H5Gopen2(root, "state", H5P_DEFAULT)));
@@ -314,6 +315,7 @@ std::vector<char> model_image(const model_file& m) {
   h5::write_attribute(root, "seed", i.seed);
   h5::write_attribute(root, "kinds", i.kinds);
   h5::write_attribute(root, "label_correction", std::string_view(i.label_correction));
+  if (!i.precision.empty()) h5::write_attribute(root, "precision", std::string_view(i.precision));
   h5::write_attribute(root, "units", std::string_view("milliseconds"));
   write_domain_and_intervals(root, i);
   write_state(root, m.state);

@@ -39,6 +39,10 @@ struct model_info {
   /// How training labels were corrected before the final fit: "none", or "group_effects ..." with
   /// the estimate (train/group_effects.hpp). Optional attribute: "none" when absent.
   std::string label_correction = "none";
+  /// The training dataset's backend.precision ("fp32", "bf16", ...; "unknown" for imported
+  /// latencies): part of the device the model predicts for. Optional attribute precision: ""
+  /// when absent (files written before it).
+  std::string precision;
   training_domain domain;     ///< known = false when read from a v1 file
   interval_table intervals;  ///< of the blended final model; known = false when read from a v1 file
   std::string esm_version;  ///< filled by the writer

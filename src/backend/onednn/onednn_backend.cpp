@@ -176,10 +176,14 @@ class onednn_backend final : public backend {
     return onednn_version() + ", ISA " + std::string(isa_name(dnnl::get_effective_cpu_isa()));
   }
 
-  std::unique_ptr<executable> compile(const net::network& net, const compile_options& options) const override {
+  void check(const compile_options& options) const override {
     if (const std::string why = missing_isa(options.prec, dnnl::get_effective_cpu_isa()); !why.empty()) {
       throw usage_error(why);
     }
+  }
+
+  std::unique_ptr<executable> compile(const net::network& net, const compile_options& options) const override {
+    check(options);
     const int threads = resolve_threads(options.threads);
     configure_threads(threads);  // before primitive creation: kernels block for the thread count
     return std::make_unique<onednn_executable>(net, options, threads);
