@@ -130,6 +130,19 @@ class lowering {
     return tensor_as(tensor, retyped(desc_of(tensor), memory::data_type::f32), consumer);
   }
 
+  /// A single-input op (pooling, batch norm) on `src` as it is, or in fp32 where oneDNN has only
+  /// a generic kernel for it in the lower precision but a JIT one in fp32 (bf16 batch norm on
+  /// AVX-512 runs "nspc_bnorm:any", several times slower than fp32's "bnorm_jit").
+  template <class Make>
+  auto single_input_op(int& src, const net::layer& l, const std::string& name, Make make) {
+    auto pd = checked(name, [&] { return make(desc_of(src)); });
+    if (desc_of(src).data_type() == memory::data_type::f32 || !is_generic_kernel(pd)) return pd;
+    auto fp32 = checked(name, [&] { return make(retyped(desc_of(src), memory::data_type::f32)); });
+    if (is_generic_kernel(fp32)) return pd;
+    src = to_f32(src, l);
+    return fp32;
+  }
+
   /// Constant data (weights, bias) in the format a primitive chose, reordered once, now.
   dnnl::memory constant_as(const std::vector<float>& data, const memory::desc& user, const memory::desc& want,
                            const std::string& name) {
@@ -370,11 +383,7 @@ class lowering {
   int pool(const net::layer& l) {
     int src = island_input(tensor_of(l.inputs[0]), l);
     const std::string name = context(l, "pooling");
-    auto pd = checked(name, [&] { return pool_primitive(l, desc_of(src), engine_); });
-    if (reference_in_low_precision(pd, desc_of(src))) {
-      src = to_f32(src, l);
-      pd = checked(name, [&] { return pool_primitive(l, desc_of(src), engine_); });
-    }
+    const auto pd = single_input_op(src, l, name, [&](const memory::desc& d) { return pool_primitive(l, d, engine_); });
     const int dst = new_tensor(pd.dst_desc());
     emit({name, dnnl::pooling_forward(pd), {{DNNL_ARG_SRC, src, pd.src_desc()}, {DNNL_ARG_DST, dst, pd.dst_desc()}},
           {}, false, -1, {}});
@@ -385,11 +394,8 @@ class lowering {
   int batch_norm(const net::layer& l, int index) {
     int src = island_input(tensor_of(l.inputs[0]), l);
     const std::string name = context(l, "batch_normalization");
-    auto pd = checked(name, [&] { return batch_norm_primitive(l, desc_of(src), engine_); });
-    if (reference_in_low_precision(pd, desc_of(src))) {
-      src = to_f32(src, l);
-      pd = checked(name, [&] { return batch_norm_primitive(l, desc_of(src), engine_); });
-    }
+    const auto pd =
+        single_input_op(src, l, name, [&](const memory::desc& d) { return batch_norm_primitive(l, d, engine_); });
     const layer_parameters& p = params_[static_cast<std::size_t>(index)];
     const memory::desc channels = plain_desc({l.out.c});
     const int dst = new_tensor(pd.dst_desc());

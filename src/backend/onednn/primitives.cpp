@@ -73,6 +73,10 @@ bool is_reference_kernel(const dnnl::primitive_desc_base& pd) {
   return std::string_view(pd.impl_info_str()).starts_with("ref");
 }
 
+bool is_generic_kernel(const dnnl::primitive_desc_base& pd) {
+  return is_reference_kernel(pd) || std::string_view(pd.impl_info_str()).ends_with(":any");
+}
+
 void append_activation(dnnl::post_ops& ops, net::activation act) {
   for (const eltwise_op& e : eltwise_ops(act)) ops.append_eltwise(1.f, e.alg, e.alpha, e.beta);
 }

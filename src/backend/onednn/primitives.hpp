@@ -35,6 +35,8 @@ struct compute_types {
 
 /// Whether oneDNN fell back to its (slow, loop-based) reference implementation.
 [[nodiscard]] bool is_reference_kernel(const dnnl::primitive_desc_base& pd);
+/// A reference kernel or a plain C++ one for any ISA (oneDNN names them "<impl>:any"): no JIT code.
+[[nodiscard]] bool is_generic_kernel(const dnnl::primitive_desc_base& pd);
 
 /// Appends the activation as eltwise post-ops (hsigmoid is linear x/6 + 1/2, then clip to [0, 1]).
 void append_activation(dnnl::post_ops& ops, net::activation act);
