@@ -4,12 +4,21 @@
 
 namespace esm::backend {
 
-std::string_view to_string(precision p) { return p == precision::fp16 ? "fp16" : "fp32"; }
+std::string_view to_string(precision p) {
+  switch (p) {
+    case precision::fp32: return "fp32";
+    case precision::fp16: return "fp16";
+    case precision::bf16: return "bf16";
+    case precision::int8: return "int8";
+  }
+  return "unknown";
+}
 
 precision parse_precision(std::string_view text) {
-  if (text == "fp32") return precision::fp32;
-  if (text == "fp16") return precision::fp16;
-  throw usage_error("unknown precision '" + std::string(text) + "' (fp32, fp16)");
+  for (const precision p : {precision::fp32, precision::fp16, precision::bf16, precision::int8}) {
+    if (text == to_string(p)) return p;
+  }
+  throw usage_error("unknown precision '" + std::string(text) + "' (fp32, fp16, bf16, int8)");
 }
 
 std::string_view to_string(algo_selection a) { return a == algo_selection::find ? "find" : "heuristic"; }

@@ -181,7 +181,7 @@ int bench(const args& a) {
       ("warmup-ms", po::value(&s.policy.warmup_ms)->default_value(s.policy.warmup_ms),
        "and at least this much warm-up time, ms")
       ("threads", po::value(&s.options.threads)->default_value(0), "CPU threads (0: every core this process may use)")
-      ("precision", po::value(&precision_text)->default_value("fp32"), "fp32 | fp16")
+      ("precision", po::value(&precision_text)->default_value("fp32"), "fp32 | fp16 (cudnn) | bf16 | int8 (cpu)")
       ("algos", po::value(&algos_text)->default_value("find"), "GPU algorithm choice: find | heuristic")
       ("cuda-graph", "GPU: replay the pass from a captured CUDA graph")
       ("layout", po::value(&layout_text)->default_value("nchw"), "GPU activation layout: nchw | nhwc (fp16 only)")
@@ -193,7 +193,7 @@ int bench(const args& a) {
   po::variables_map vm;
   if (!parse(a, opts, vm,
              "esm bench --arch TEXT [--backend cpu|cudnn|reference] [--batch B] [--reps R] [--warmup-runs W] "
-             "[--warmup-ms T] [--threads N] [--precision fp32|fp16] [--algos find|heuristic] [--cuda-graph] "
+             "[--warmup-ms T] [--threads N] [--precision fp32|fp16|bf16|int8] [--algos find|heuristic] [--cuda-graph] "
              "[--layout nchw|nhwc] "
              "[--mode plain|normalised] [--json]",
              &pos)) {

@@ -41,9 +41,26 @@ std::string line(const char* name, double value) {
   return text;
 }
 
-std::string report(const std::string& path_a, const std::string& path_b, train::label_kind label) {
-  const auto a = labels_by_id(dataset::read(path_a, train::needs_samples(label)), label);
-  const auto b = labels_by_id(dataset::read(path_b, train::needs_samples(label)), label);
+/// A and B measured in two precisions (two devices) are compared only when asked: their gap is
+/// then a speed-up, not a reproducibility figure. "unknown" (imported latencies) is not checked.
+std::string precisions_line(const dataset::provenance& a, const dataset::provenance& b, const std::string& path_b,
+                            bool across_precisions) {
+  const bool known = a.precision != "unknown" && b.precision != "unknown";
+  if (!known || a.precision == b.precision) return "";
+  if (!across_precisions) {
+    throw usage_error("'" + path_b + "' was measured in precision " + b.precision + ", A in " + a.precision +
+                      " (another device); pass --across-precisions to compare them anyway");
+  }
+  return "# precisions differ: A " + a.precision + ", B " + b.precision + " (B/A - 1 is a speed-up, not noise)\n";
+}
+
+std::string report(const std::string& path_a, const std::string& path_b, train::label_kind label,
+                   bool across_precisions) {
+  const auto contents_a = dataset::read(path_a, train::needs_samples(label));
+  const auto contents_b = dataset::read(path_b, train::needs_samples(label));
+  const std::string precisions = precisions_line(contents_a.prov, contents_b.prov, path_b, across_precisions);
+  const auto a = labels_by_id(contents_a, label);
+  const auto b = labels_by_id(contents_b, label);
   for (const auto& [path, labels] : {std::pair{&path_a, &a}, std::pair{&path_b, &b}}) {
     if (labels->empty()) {
       throw usage_error("'" + *path + "' has no done architectures with a positive " +
@@ -76,7 +93,7 @@ std::string report(const std::string& path_a, const std::string& path_b, train::
   std::sort(abs_rel.begin(), abs_rel.end());
 
   std::string out = "# esm compare " + path_a + " " + path_b + ": label " + std::string(train::to_string(label)) +
-                    ", rows done in both matched by arch id, rel diff = B/A - 1\n";
+                    ", rows done in both matched by arch id, rel diff = B/A - 1\n" + precisions;
   out += line("n_done_a", static_cast<double>(a.size()));
   out += line("n_done_b", static_cast<double>(b.size()));
   out += line("n_common", n);
@@ -99,15 +116,16 @@ int compare(const args& a) {
   opts.add_options()
       ("dataset", po::value(&paths)->multitoken(), "the two dataset files A and B (positional)")
       ("label", po::value(&label)->default_value("trimmed"), "label compared: trimmed (ms), normalised, interleaved, graph or eager (ms)")
-      ("out", po::value(&out), "write to FILE instead of stdout");
+      ("out", po::value(&out), "write to FILE instead of stdout")
+      ("across-precisions", po::bool_switch(), "compare datasets measured in different precisions (fp32 vs bf16: a speed-up)");
   po::positional_options_description positional;
   positional.add("dataset", -1);
   po::variables_map vm;
-  if (!parse(a, opts, vm, "esm compare A.h5 B.h5 [--label trimmed|normalised|interleaved|graph|eager]", &positional)) return 0;
+  if (!parse(a, opts, vm, "esm compare A.h5 B.h5 [--label trimmed|normalised|interleaved|graph|eager] [--across-precisions]", &positional)) return 0;
   if (paths.size() != 2) {
     throw usage_error("give two dataset files A.h5 B.h5 (got " + std::to_string(paths.size()) + ")");
   }
-  write_output(out, report(paths[0], paths[1], train::parse_label(label)));
+  write_output(out, report(paths[0], paths[1], train::parse_label(label), vm["across-precisions"].as<bool>()));
   return 0;
 }
 

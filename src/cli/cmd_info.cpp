@@ -5,8 +5,12 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <cstring>
 #include <filesystem>
+#include <iomanip>
+#include <map>
 #include <sstream>
+#include <string>
 #include <vector>
 
 #include "cli/commands.hpp"
@@ -158,6 +162,18 @@ void print_failures(std::ostream& os, const std::vector<dataset::failed_arch>& f
   }
 }
 
+/// The implementations that ran (/algos), most frequent first: cuDNN's algorithms or oneDNN's
+/// kernels with their ISA, e.g. "brgconv_1x1:avx512_core_bf16".
+void print_algorithms(std::ostream& os, const std::vector<dataset::algo_row>& algos) {
+  if (algos.empty()) return;
+  std::map<std::string, std::size_t> counts;
+  for (const auto& a : algos) ++counts[std::string(a.name, strnlen(a.name, sizeof a.name))];
+  std::vector<std::pair<std::string, std::size_t>> sorted(counts.begin(), counts.end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+  os << "\nalgorithm choices: " << algos.size() << " layer records\n";
+  for (const auto& [name, count] : sorted) os << "  " << std::left << std::setw(48) << name << ' ' << count << '\n';
+}
+
 /// Every provenance field and every run's fields, as declared in dataset/fields.hpp.
 void print_provenance(std::ostream& os, const dataset::contents& c) {
   os << "\nprovenance\n" << dataset::provenance_text(c.prov);
@@ -179,7 +195,7 @@ std::string report(const std::string& path, const dataset::contents& c, std::siz
   print_depths(os, s);
   if (!imported) print_drift(os, s.drift, max_events);
   print_failures(os, s.failures, max_events);
-  if (!c.algos.empty()) os << "\nalgorithm choices: " << c.algos.size() << " layer records\n";
+  print_algorithms(os, c.algos);
   return os.str();
 }
 

@@ -304,6 +304,7 @@ int train(const args& a) {
       m.info.dataset_path = std::filesystem::absolute(dataset_path).string();
       m.info.dataset_schema_version = data.dataset_schema_version;
       m.info.dataset_hash = data.dataset_hash;
+      m.info.precision = data.precision;
       m.info.rows_used = static_cast<std::int64_t>(data.y.size());
       m.info.rows_excluded = static_cast<std::int64_t>(data.excluded.total());
       m.info.folds = folds;

@@ -365,7 +365,7 @@ const std::vector<key>& keys() {
            throw usage_error("backend.name: '" + j.backend + "' is not available in this build (" + known + ")");
          }
        }},
-      {"backend.precision", std::string(backend::to_string(c.prec)), "fp32 | fp16", [](reader& r, job_config& j, const char* k) {
+      {"backend.precision", std::string(backend::to_string(c.prec)), "fp32 | fp16 (cudnn) | bf16 | int8 (cpu)", [](reader& r, job_config& j, const char* k) {
          j.compile.prec = r.parsed(k, [](const std::string& v) { return backend::parse_precision(v); });
        }},
       {"backend.batch", "1", "batch size", [](reader& r, job_config& j, const char* k) { j.batch = int_at_least(r, k, 1); }},

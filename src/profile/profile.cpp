@@ -247,7 +247,10 @@ int run_profile(const cluster::communicator& world, const profile_request& req) 
     }
   });
   std::unique_ptr<backend::backend> be;
-  all_or_none(world, [&] { be = backend::make_backend(job.backend); });
+  all_or_none(world, [&] {
+    be = backend::make_backend(job.backend);
+    be->check(job.compile);  // on every rank: each runs on its own node's CPU
+  });
 
   std::optional<dataset::run_lock> lock;  // rank 0 only
   phase_timings timings;

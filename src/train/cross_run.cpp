@@ -18,6 +18,10 @@ retest_data load_retest(const std::string& path, const training_data& a, bool al
     throw usage_error("--validate-on '" + path + "' is a dataset of space " + contents.prov.space +
                       "; the model is trained on " + a.space);
   }
+  if (contents.prov.precision != a.precision) {
+    throw usage_error("--validate-on '" + path + "' was measured in precision " + contents.prov.precision +
+                      ", the training dataset in " + a.precision + ": a re-measurement must be of the same device and precision");
+  }
   if (contents.prov.synthetic && !allow_synthetic) {
     throw usage_error("--validate-on '" + path + "' is synthetic (latencies computed from MACs); pass --allow-synthetic to score against it anyway");
   }

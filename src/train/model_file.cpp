@@ -255,6 +255,7 @@ model_file read_model(const std::string& path) {
     i.adapt_rows = h5::read_int_attribute(root, "adapt_rows");
     i.adapt_fit = h5::read_string_attribute(root, "adapt_fit");
   }
+  if (h5::has_attribute(root, "precision")) i.precision = h5::read_string_attribute(root, "precision");
   if (version >= 2) read_domain_and_intervals(root, i);
 
   const h5::group state(ESM_H5(H5Gopen2(root, "state", H5P_DEFAULT)));
@@ -320,6 +321,7 @@ std::vector<char> model_image(const model_file& m) {
   h5::write_attribute(root, "seed", i.seed);
   h5::write_attribute(root, "kinds", i.kinds);
   h5::write_attribute(root, "label_correction", std::string_view(i.label_correction));
+  if (!i.precision.empty()) h5::write_attribute(root, "precision", std::string_view(i.precision));
   h5::write_attribute(root, "units", std::string_view("milliseconds"));
   if (!i.adapted_from.empty()) {
     h5::write_attribute(root, "adapted_from", i.adapted_from);

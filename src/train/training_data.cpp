@@ -213,6 +213,7 @@ training_data load_training_data(const dataset::contents& c, label_kind label) {
   const auto& sp = space::find_space(c.prov.space);
   training_data t;
   t.space = c.prov.space;
+  t.precision = c.prov.precision;
   t.label = label;
   t.dataset_hash = content_hash(c);
   t.dataset_schema_version = c.schema_version;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "backend/onednn/memory_plan.hpp"
+#include "backend/space_cases.hpp"
 #include "esm/backend/backend.hpp"
 #include "esm/backend/reference.hpp"
 #include "esm/common/error.hpp"
@@ -225,23 +226,6 @@ TEST(OnednnOps, TwoThreadsMatchToo) {
 
 // --- one small network per space ---------------------------------------------------------
 
-std::string repeat(const std::string& item, int count, const std::string& sep) {
-  std::string out;
-  for (int i = 0; i < count; ++i) out += (i ? sep : "") + item;
-  return out;
-}
-
-/// DenseNet's cheapest member: depths 4,8,24,16, growth 24, bottleneck factor 2 everywhere.
-std::string smallest_densenet(int resolution) {
-  return "densenet:r" + std::to_string(resolution) + ":d=4,8,24,16:g=24,24,24,24:b=" + repeat("2", 4, ",") + "-" +
-         repeat("2", 8, ",") + "-" + repeat("2", 24, ",") + "-" + repeat("2", 16, ",");
-}
-
-struct space_case {
-  const char* label;
-  std::string arch;
-};
-
 std::string space_case_name(const ::testing::TestParamInfo<std::tuple<space_case, int>>& param) {
   return std::string(std::get<0>(param.param).label) + "_batch" + std::to_string(std::get<1>(param.param));
 }
@@ -254,15 +238,6 @@ TEST_P(SpaceNetwork, MatchesReference) {
   const net::network n = space::find_space(a.space).build(a, batch);
   EXPECT_LE(relative_error(n, batch), tolerance) << c.arch;  // batch 2 on two threads
 }
-
-const space_case space_cases[] = {
-    // SE blocks, hswish/hsigmoid, 3/5/7 depthwise kernels, identity residuals.
-    {"mbv3_w10", "ofa-mbv3:w1.0:r128:d=2,3,2,4,2:k=3,5-7,3,5-5,7-3,7,5,3-7,5:e=3,4-6,3,4-4,6-3,4,6,3-6,4"},
-    {"mbv3_w12", "ofa-mbv3:w1.2:r128:d=4,2,3,2,2:k=7,5,3,3-5,7-3,5,7-5,3-3,7:e=6,4,3,3-4,6-3,4,6-6,3-4,3"},
-    // Stem residual block, downsampling shortcuts with avg pools, residual adds with relu.
-    {"resnet50", "ofa-resnet50:r128:d=2,0,1,0,0:w=0,1,0,2,1,0:e=20,25-35,20,25-20,35,25,20-35,25"},
-    {"densenet", smallest_densenet(128)},
-};
 
 INSTANTIATE_TEST_SUITE_P(Spaces, SpaceNetwork, ::testing::Combine(::testing::ValuesIn(space_cases), ::testing::Values(1, 2)),
                          space_case_name);
@@ -291,7 +266,14 @@ TEST(OnednnExecutable, RepeatedRunsAgreeAndDescribeThemselves) {
   EXPECT_NE(text.find("oneDNN "), std::string::npos) << text;
   EXPECT_NE(text.find("1 thread"), std::string::npos) << text;
   EXPECT_NE(text.find("ISA "), std::string::npos) << text;
-  EXPECT_TRUE(exe->algorithms().empty());
+  EXPECT_NE(text.find("fp32"), std::string::npos) << text;
+  // One recorded kernel per primitive but reorders: the two convs (the second with its add).
+  const auto kernels = exe->algorithms();
+  ASSERT_EQ(kernels.size(), 2u);
+  EXPECT_EQ(kernels[0].layer, 0);
+  EXPECT_EQ(kernels[1].layer, 1);
+  for (const auto& k : kernels) EXPECT_FALSE(k.name.empty() || k.name == "unknown") << k.name;
+  EXPECT_NE(text.find("kernels " + kernels[0].name), std::string::npos) << text;
 }
 
 TEST(OnednnBackend, RejectsFp16AndNegativeThreads) {
@@ -305,7 +287,7 @@ TEST(OnednnBackend, RejectsFp16AndNegativeThreads) {
     (void)backend->compile(n, options);
     FAIL() << "fp16 accepted";
   } catch (const usage_error& e) {
-    EXPECT_STREQ(e.what(), "cpu backend supports fp32 only");
+    EXPECT_STREQ(e.what(), "cpu backend: precision fp16 is for GPUs; on CPUs use bf16 or int8");
   }
   options.prec = precision::fp32;
   options.threads = -1;

@@ -53,6 +53,7 @@ cp "$fx/model.h5" "$fx/enc_model.h5" && "$set_attribute" "$fx/enc_model.h5" enco
 cp "$fx/model.h5" "$fx/space_model.h5" && "$set_attribute" "$fx/space_model.h5" space text nasbench ||
   setup_fail space_model.h5
 cp "$fx/good.h5" "$fx/synthetic.h5" && "$set_attribute" "$fx/synthetic.h5" synthetic int 1 || setup_fail synthetic.h5
+cp "$fx/good.h5" "$fx/bf16.h5" && "$set_attribute" "$fx/bf16.h5" precision text bf16 || setup_fail bf16.h5
 # esm import: two OFA configs (JSON lines), a latency CSV for them, and one damaged copy per bad-input case.
 ofa1='{"ks": [7, 5, 5, 5, 7, 7, 5, 7, 5, 7, 3, 7, 5, 3, 7, 3, 5, 3, 5, 3], "e": [6, 4, 4, 6, 6, 3, 4, 3, 3, 6, 3, 3, 3, 6, 3, 4, 6, 4, 3, 6], "d": [2, 2, 2, 2, 3], "r": 204}'
 ofa2=${ofa1/204/208}
@@ -89,7 +90,7 @@ declare -A place=(
   [fx]=$fx [h5]=$fx/good.h5 [model]=$fx/model.h5 [ini]=$fx/job.ini [existing]=$fx/existing.txt [ro]=$fx/ro
   [empty]=$fx/empty.h5 [text]=$fx/text.h5 [truncated]=$fx/truncated.h5 [newer]=$fx/newer.h5 [older]=$fx/older.h5
   [newer_model]=$fx/newer_model.h5 [enc_model]=$fx/enc_model.h5 [space_model]=$fx/space_model.h5
-  [archs_resnet]=$fx/archs_resnet.txt [mbv3]=$mbv3 [synthetic]=$fx/synthetic.h5 [space_h5]=$fx/space.h5
+  [archs_resnet]=$fx/archs_resnet.txt [mbv3]=$mbv3 [synthetic]=$fx/synthetic.h5 [bf16_h5]=$fx/bf16.h5 [space_h5]=$fx/space.h5
   [other_h5]=$fx/other.h5
   [imp]="--column gpu_ms --space ofa-mbv3 --width w1.2 --device gpu --source test --out $fx/imported.h5"
 )
@@ -124,6 +125,7 @@ run() {
       nobody) pre+=("${nobody[@]}") ;;
       # SIGXFSZ ignored: a write past the limit fails with EFBIG instead of killing the process.
       fsize) pre+=(bash -c 'trap "" XFSZ; ulimit -f 1; exec "$@"' fsize) ;;
+      avx2) pre+=(env ONEDNN_MAX_CPU_ISA=AVX2) ;;  # oneDNN capped: no AVX512-BF16, no VNNI
       *) echo "unknown HOW '$m'" >&2; return 99 ;;
     esac
   done

@@ -45,6 +45,11 @@ kept = sorted(d["samples_ms"])[1:-1]
 assert math.isclose(s["trimmed_mean_ms"], sum(kept) / 5, rel_tol=1e-12), s
 assert s["min_ms"] <= s["p10_ms"] <= s["median_ms"] <= s["p90_ms"] <= s["max_ms"], s
 assert d["warmup"]["runs"] == 2
+# The kernels that ran, one per primitive but reorders, each named with its ISA and IR layer.
+k = d["algorithms"]
+assert k and all(a["name"] and ":" in a["name"] and a["layer"] >= 0 for a in k), k
+assert k[0]["name"] in d["backend"]["description"], d["backend"]
+assert ", ISA " in d["backend"]["version"], d["backend"]
 h = d["harness"]
 assert 0 < h["efficiency"] <= 1 and h["wall_ms"] >= h["measure_wall_ms"], h
 if mode == "plain":

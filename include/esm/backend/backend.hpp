@@ -17,7 +17,9 @@
 
 namespace esm::backend {
 
-enum class precision { fp32, fp16 };
+/// fp16: GPU backends (cudnn); bf16 and int8: the CPU backend on CPUs with the instructions for
+/// them (AVX512-BF16 or AMX; VNNI), refused elsewhere.
+enum class precision { fp32, fp16, bf16, int8 };
 [[nodiscard]] std::string_view to_string(precision p);
 [[nodiscard]] precision parse_precision(std::string_view text);  ///< throws usage_error
 
@@ -118,6 +120,10 @@ class backend {
   /// True for a backend whose "timings" are computed, not measured (the synthetic backend):
   /// datasets it makes are marked, and esm train refuses them unless asked.
   [[nodiscard]] virtual bool synthetic() const { return false; }
+  /// Throws usage_error when `options` cannot run here (a precision this backend does not offer,
+  /// or this CPU has no instructions for), before anything is measured or written; compile()
+  /// refuses the same options.
+  virtual void check(const compile_options& options) const { (void)options; }
   [[nodiscard]] virtual std::unique_ptr<executable> compile(const net::network& net,
                                                             const compile_options& options) const = 0;
 };

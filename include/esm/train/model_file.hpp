@@ -44,6 +44,10 @@ struct model_info {
   std::vector<std::string> adapted_from, adapted_from_sha256;
   std::int64_t adapt_rows = 0;
   std::string adapt_fit;
+  /// The training dataset's backend.precision ("fp32", "bf16", ...; "unknown" for imported
+  /// latencies): part of the device the model predicts for. Optional attribute precision: ""
+  /// when absent (files written before it).
+  std::string precision;
   training_domain domain;     ///< known = false when read from a v1 file
   interval_table intervals;  ///< of the blended final model; known = false when read from a v1 file
   std::string esm_version;  ///< filled by the writer

@@ -74,6 +74,7 @@ struct exclusions {
 
 struct training_data {
   std::string space;
+  std::string precision;  ///< the dataset's backend.precision: with the backend, the device measured
   std::vector<space::arch> archs;
   std::vector<double> y;                 ///< labels (ms, or dimensionless when normalised)
   std::vector<int> bins;                 ///< depth bin of each row

@@ -880,7 +880,14 @@ class cudnn_backend final : public backend {
   std::string_view name() const override { return "cudnn"; }
   std::string version() const override { return library_versions(); }
   std::unique_ptr<device_query> devices() const override { return make_cuda_device_query(); }
+  void check(const compile_options& options) const override {
+    if (options.prec != precision::fp32 && options.prec != precision::fp16) {
+      throw usage_error("cudnn backend: precision " + std::string(to_string(options.prec)) +
+                        " is offered on the cpu backend only (cudnn: fp32, fp16)");
+    }
+  }
   std::unique_ptr<executable> compile(const net::network& net, const compile_options& options) const override {
+    check(options);
     return std::make_unique<cudnn_executable>(net, options, cache_);
   }
 

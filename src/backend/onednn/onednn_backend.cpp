@@ -6,14 +6,17 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <sstream>
 #include <unordered_map>
 
 #include "backend/factories.hpp"
+#include "backend/onednn/calibration.hpp"
 #include "backend/onednn/check.hpp"
 #include "backend/onednn/memory_plan.hpp"
 #include "backend/onednn/primitives.hpp"
 #include "backend/onednn/program.hpp"
+#include "backend/onednn/quantize.hpp"
 #include "backend/onednn/threading.hpp"
 
 namespace esm::backend {
@@ -25,23 +28,6 @@ namespace {
 std::string onednn_version() {
   const dnnl_version_t* v = dnnl_version();
   return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
-}
-
-std::string_view isa_name(dnnl::cpu_isa isa) {
-  switch (isa) {
-    case dnnl::cpu_isa::sse41: return "sse41";
-    case dnnl::cpu_isa::avx: return "avx";
-    case dnnl::cpu_isa::avx2: return "avx2";
-    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
-    case dnnl::cpu_isa::avx512_mic: return "avx512_mic";
-    case dnnl::cpu_isa::avx512_mic_4ops: return "avx512_mic_4ops";
-    case dnnl::cpu_isa::avx512_core: return "avx512_core";
-    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
-    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
-    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
-    case dnnl::cpu_isa::all: return "all";
-  }
-  return "unknown";
 }
 
 /// Bytes and step range [first, last] of each tensor in the arena (0 bytes: not in the arena).
@@ -65,11 +51,18 @@ std::vector<buffer_request> lifetimes(const program& prog) {
 class onednn_executable final : public executable {
  public:
   onednn_executable(const net::network& net, const compile_options& options, int threads)
-      : threads_(threads), input_(make_input(net, options.seed)) {
-    const program prog = lower(net, make_parameters(net, options.seed), engine_, stream_);
+      : threads_(threads), prec_(options.prec), input_(make_input(net, options.seed)) {
+    const std::vector<layer_parameters> params = make_parameters(net, options.seed);
+    lowering_options lowering;
+    lowering.prec = options.prec;
+    if (options.prec == precision::int8) calibrate(net, params, options.seed, calibration_inputs, lowering, engine_, stream_);
+    const program prog = lower(net, params, lowering, engine_, stream_);
     bind(prog);
     bind_output(prog, net.output_shape());
   }
+
+  /// Random inputs whose fp32 activations set the int8 scales (docs/decisions.md).
+  static constexpr int calibration_inputs = 4;
 
   void run() override {
     set_thread_count(threads_);
@@ -92,6 +85,9 @@ class onednn_executable final : public executable {
   }
 
   std::string description() const override { return description_; }
+
+  /// The implementation oneDNN chose for each primitive but the reorders, with its IR layer.
+  std::vector<layer_algo> algorithms() const override { return kernels_; }
 
  private:
   struct bound_step {
@@ -118,6 +114,7 @@ class onednn_executable final : public executable {
       });
       steps_.push_back(std::move(b));
       reorders += s.is_reorder ? 1 : 0;
+      if (!s.is_reorder) kernels_.push_back({s.layer, s.implementation, -1, 0});
     }
     describe(reorders);
   }
@@ -142,21 +139,30 @@ class onednn_executable final : public executable {
   }
 
   void describe(int reorders) {
+    std::map<std::string, int> counts;
+    for (const layer_algo& k : kernels_) ++counts[k.name];
     std::ostringstream text;
     text << onednn_version() << " (" << threading_runtime() << "), " << threads_ << " thread"
-         << (threads_ == 1 ? "" : "s") << ", ISA " << isa_name(dnnl::get_effective_cpu_isa())
-         << ", fp32, denormals flushed (FTZ/DAZ), " << steps_.size() << " primitives (" << reorders
-         << " reorders), activation arena " << plan_.total_bytes / 1024 << " KiB, steady_clock";
+         << (threads_ == 1 ? "" : "s") << ", ISA " << isa_name(dnnl::get_effective_cpu_isa()) << ", "
+         << to_string(prec_) << ", denormals flushed (FTZ/DAZ), " << steps_.size() << " primitives (" << reorders
+         << " reorders), activation arena " << plan_.total_bytes / 1024 << " KiB, steady_clock, kernels";
+    const char* separator = " ";
+    for (const auto& [name, count] : counts) {
+      text << separator << name << " x" << count;
+      separator = ", ";
+    }
     description_ = text.str();
   }
 
   int threads_;
+  precision prec_;
   dnnl::engine engine_{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream_{engine_};
   std::vector<float> input_;
   memory_plan plan_;
   dnnl::memory arena_;
   std::vector<bound_step> steps_;
+  std::vector<layer_algo> kernels_;
   std::vector<float> output_;
   bound_step output_step_;
   std::string description_;
@@ -165,10 +171,19 @@ class onednn_executable final : public executable {
 class onednn_backend final : public backend {
  public:
   std::string_view name() const override { return "cpu"; }
-  std::string version() const override { return onednn_version(); }
+  /// The library and the ISA its kernels dispatch to (after any ONEDNN_MAX_CPU_ISA cap).
+  std::string version() const override {
+    return onednn_version() + ", ISA " + std::string(isa_name(dnnl::get_effective_cpu_isa()));
+  }
+
+  void check(const compile_options& options) const override {
+    if (const std::string why = missing_isa(options.prec, dnnl::get_effective_cpu_isa()); !why.empty()) {
+      throw usage_error(why);
+    }
+  }
 
   std::unique_ptr<executable> compile(const net::network& net, const compile_options& options) const override {
-    if (options.prec != precision::fp32) throw usage_error("cpu backend supports fp32 only");
+    check(options);
     const int threads = resolve_threads(options.threads);
     configure_threads(threads);  // before primitive creation: kernels block for the thread count
     return std::make_unique<onednn_executable>(net, options, threads);

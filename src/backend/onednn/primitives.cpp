@@ -12,8 +12,6 @@ using dnnl::algorithm;
 using dnnl::memory;
 using dnnl::prop_kind;
 
-constexpr auto f32 = memory::data_type::f32;
-
 struct eltwise_op {
   algorithm alg;
   float alpha, beta;
@@ -38,24 +36,45 @@ memory::dims square(std::int64_t v) { return {v, v}; }
 
 memory::dims dims_of(const net::shape4& s) { return {s.n, s.c, s.h, s.w}; }
 
-memory::desc any_desc(const memory::dims& dims) { return {dims, f32, memory::format_tag::any}; }
+memory::desc any_desc(const memory::dims& dims, data_type type) { return {dims, type, memory::format_tag::any}; }
 
-memory::desc plain_desc(const memory::dims& dims) {
+memory::desc plain_desc(const memory::dims& dims, data_type type) {
   static constexpr std::array tags{memory::format_tag::a, memory::format_tag::ab, memory::format_tag::abc,
                                    memory::format_tag::abcd, memory::format_tag::abcde};
-  return {dims, f32, tags.at(dims.size() - 1)};
+  return {dims, type, tags.at(dims.size() - 1)};
 }
 
-memory::desc same_layout(const memory::dims& dims, const memory::desc& like) {
+memory::desc same_layout(const memory::dims& dims, const memory::desc& like, data_type type) {
   for (auto tag : {memory::format_tag::nchw, memory::format_tag::nhwc, memory::format_tag::nChw16c,
                    memory::format_tag::nChw8c, memory::format_tag::nChw4c}) {
-    if (memory::desc(like.dims(), f32, tag) == like) return {dims, f32, tag};
+    if (memory::desc(like.dims(), like.data_type(), tag) == like) return {dims, type, tag};
   }
-  return plain_desc(dims);
+  return plain_desc(dims, type);
+}
+
+memory::desc retyped(const memory::desc& like, data_type type) {
+  if (like.data_type() == type) return like;
+  dnnl_memory_desc_t d = like.data;
+  d.data_type = static_cast<dnnl_data_type_t>(type);
+  // Padded blocked layouts keep their strides; only the element size changes with the type, and
+  // oneDNN's strides count elements, not bytes, so the descriptor stays valid.
+  return memory::desc(d);
+}
+
+std::string implementation_of(const dnnl::primitive& p) {
+  const char* info = nullptr;
+  if (dnnl_primitive_desc_query(p.get_primitive_desc(), dnnl_query_impl_info_str, 0, &info) != dnnl_success) {
+    return "unknown";
+  }
+  return info != nullptr ? info : "unknown";
 }
 
 bool is_reference_kernel(const dnnl::primitive_desc_base& pd) {
   return std::string_view(pd.impl_info_str()).starts_with("ref");
+}
+
+bool is_generic_kernel(const dnnl::primitive_desc_base& pd) {
+  return is_reference_kernel(pd) || std::string_view(pd.impl_info_str()).ends_with(":any");
 }
 
 void append_activation(dnnl::post_ops& ops, net::activation act) {
@@ -84,19 +103,19 @@ memory::desc conv_weights_desc(const net::layer& l) {
   return plain_desc({g, l.out.c / g, l.in.c / g, k, k});
 }
 
-dnnl::convolution_forward::primitive_desc conv_primitive(const net::layer& l, const dnnl::post_ops& ops,
-                                                         const dnnl::engine& engine) {
-  const memory::desc weights = any_desc(conv_weights_desc(l).dims());
+dnnl::convolution_forward::primitive_desc conv_primitive(const net::layer& l, const dnnl::primitive_attr& attr,
+                                                         const compute_types& types, const dnnl::engine& engine) {
+  const memory::desc weights = any_desc(conv_weights_desc(l).dims(), types.weights);
   const dnnl::convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct,
-                                             any_desc(dims_of(l.in)), weights, any_desc({l.out.c}),
-                                             any_desc(dims_of(l.out)), square(l.stride), square(l.pad_begin),
-                                             square(l.pad_end));
-  return {desc, attr_with(ops), engine};
+                                             any_desc(dims_of(l.in), types.src), weights, any_desc({l.out.c}),
+                                             any_desc(dims_of(l.out), types.dst), square(l.stride),
+                                             square(l.pad_begin), square(l.pad_end));
+  return {desc, attr, engine};
 }
 
 dnnl::pooling_forward::primitive_desc pool_primitive(const net::layer& l, const memory::desc& src,
                                                      const dnnl::engine& engine) {
-  const memory::desc dst = any_desc(dims_of(l.out));
+  const memory::desc dst = any_desc(dims_of(l.out), src.data_type());
   if (l.kind == net::op_kind::global_avg_pool) {
     const dnnl::pooling_forward::desc desc(prop_kind::forward_inference, algorithm::pooling_avg_exclude_padding, src,
                                            dst, {1, 1}, {l.in.h, l.in.w}, {0, 0}, {0, 0});
@@ -126,12 +145,14 @@ dnnl::concat::primitive_desc concat_primitive(const std::vector<memory::desc>& s
   return {1, srcs, engine};
 }
 
-dnnl::inner_product_forward::primitive_desc inner_product_primitive(const net::layer& l, const dnnl::post_ops& ops,
+dnnl::inner_product_forward::primitive_desc inner_product_primitive(const net::layer& l,
+                                                                    const dnnl::primitive_attr& attr,
+                                                                    const compute_types& types,
                                                                     const dnnl::engine& engine) {
-  const dnnl::inner_product_forward::desc desc(prop_kind::forward_inference, any_desc(dims_of(l.in)),
-                                               any_desc({l.out.c, l.in.c, l.in.h, l.in.w}), any_desc({l.out.c}),
-                                               plain_desc({l.out.n, l.out.c}));
-  return {desc, attr_with(ops), engine};
+  const dnnl::inner_product_forward::desc desc(prop_kind::forward_inference, any_desc(dims_of(l.in), types.src),
+                                               any_desc({l.out.c, l.in.c, l.in.h, l.in.w}, types.weights),
+                                               any_desc({l.out.c}), plain_desc({l.out.n, l.out.c}, types.dst));
+  return {desc, attr, engine};
 }
 
 }  // namespace esm::backend::onednn

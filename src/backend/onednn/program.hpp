@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "esm/backend/backend.hpp"
 #include "esm/backend/parameters.hpp"
 #include "esm/net/network.hpp"
 
@@ -19,6 +20,7 @@ namespace esm::backend::onednn {
 struct tensor {
   dnnl::memory::desc desc;
   bool external = false;
+  float scale = 1.f;  ///< int8 tensors: the real value is the stored integer times this; 1 otherwise
 };
 
 /// A tensor passed to a primitive, viewed through the primitive's own descriptor (same bytes;
@@ -35,6 +37,8 @@ struct step {
   std::vector<tensor_arg> tensors;
   std::unordered_map<int, dnnl::memory> constants;  ///< weights, bias, BN statistics (reordered once)
   bool is_reorder = false;
+  int layer = -1;              ///< the IR layer the step belongs to (a fused conv+add: the conv)
+  std::string implementation;  ///< oneDNN's implementation, e.g. "brgconv:avx512_core_bf16"
 };
 
 struct program {
@@ -42,11 +46,28 @@ struct program {
   std::vector<step> steps;
   int input_tensor = -1;
   int output_tensor = -1;
+  std::vector<int> layer_tensor;  ///< per IR layer: the tensor holding its output (-1: fused away)
+};
+
+/// The smallest and largest value of a tensor over the calibration inputs.
+struct value_range {
+  float min = 0.f, max = 0.f;
+};
+
+/// What the network computes in. bf16: activations and weights in bf16, fp32 for an op where
+/// oneDNN has only its reference kernel in bf16. int8: convolutions and inner products on u8/s8
+/// activations (per-tensor scales from `ranges`) and s8 weights (per-output-channel scales), the
+/// other ops in fp32; every conversion between them is a reorder step of the pass.
+struct lowering_options {
+  precision prec = precision::fp32;
+  std::vector<value_range> layer_ranges;  ///< int8 only: per IR layer, its output's range
+  value_range input_range;                ///< int8 only: the network input's range
+  bool fuse_residuals = true;             ///< false: every layer keeps its own output (calibration)
 };
 
 /// Lowers `net` for `engine`; weights are reordered into the primitives' formats on `stream`
 /// now, at compile time. Throws onednn_error naming the layer and primitive that failed.
 [[nodiscard]] program lower(const net::network& net, const std::vector<layer_parameters>& params,
-                            const dnnl::engine& engine, dnnl::stream& stream);
+                            const lowering_options& options, const dnnl::engine& engine, dnnl::stream& stream);
 
 }  // namespace esm::backend::onednn

@@ -270,10 +270,13 @@ class reference_backend final : public backend {
  public:
   std::string_view name() const override { return "reference"; }
   std::string version() const override { return "esm reference " + version_string(); }
-  std::unique_ptr<executable> compile(const net::network& net, const compile_options& options) const override {
+  void check(const compile_options& options) const override {
     if (options.prec != precision::fp32) {
       throw usage_error("reference backend computes in fp64 and accepts precision fp32 only");
     }
+  }
+  std::unique_ptr<executable> compile(const net::network& net, const compile_options& options) const override {
+    check(options);
     return std::make_unique<reference_executable>(net, options.seed);
   }
 };
