@@ -24,6 +24,9 @@ best of them is chosen without looking at the test fold. Per outer fold, on its 
 - "selected peer": in each outer fold, the model (the four and the stack) with the lowest inner-CV
   MAPE predicts that fold. The stack's inner MAPE is cross-fitted (inner fold j weighted by the
   other inner folds' nnls), so it competes on the same footing.
+--fair --cheap: the same protocol with a cheaper set (issue 28, for 5,000-row tables on 2 cores):
+ridge as above, SVR fitted on at most 1,000 seeded rows of each training split, XGBoost over depth
+2/4/6 at eta 0.15 without seed bagging, no LightGBM; the stack is over those three.
 Inner folds: 5 (ridge, SVR, the stack's cross-fitting) and 3 (the trees' tuning, as esm's), stratified
 by depth bin, seeded from --seed and the outer fold. The inner out-of-fold predictions of the bagged
 tree models come from their tuning fits (one seed, 3 folds). Threads do not change the scores; one
@@ -259,17 +262,27 @@ def svr_fit_predict(p, Xtr, ttr, Xte, seed):
     return m.predict(sc(Xte))
 
 
-def svr_family():
+def svr_family(max_rows=None):
+    """max_rows (--cheap): every SVR fit on at most that many of its training rows (seeded draw)."""
     pts = [(logs, C, g, 0.01) for logs in (False, True) for C in (1.0, 10.0, 100.0) for g in ("scale", 0.01, 0.001)]
-    return GridModel("SVR rbf (standardised; grid logs, C, gamma)", pts, svr_fit_predict)
+    if max_rows is None:
+        return GridModel("SVR rbf (standardised; grid logs, C, gamma)", pts, svr_fit_predict)
+
+    def on_subsample(p, Xtr, ttr, Xte, seed):
+        keep = np.random.default_rng(seed).permutation(len(ttr))[:max_rows]
+        return svr_fit_predict(p, Xtr[keep], ttr[keep], Xte, seed)
+    return GridModel(f"SVR rbf (standardised; grid logs, C, gamma; fits on <= {max_rows} rows)", pts, on_subsample)
 
 
 class Boosted:
     """Tuned gradient boosting: grid by inner CV, tree count by early stopping on the mean inner
     validation curve (esm's xgboost tuning does the same), then BAG seeds averaged in log space."""
-    def __init__(self, lib, threads):
-        self.lib, self.threads = lib, threads
-        if lib == "xgboost":
+    def __init__(self, lib, threads, cheap=False):
+        self.lib, self.threads, self.bag = lib, threads, 1 if cheap else BAG
+        if cheap and lib == "xgboost":
+            self.name = "XGBoost (grid depth 2/4/6 at eta 0.15; early-stopped trees; one seed)"
+            self.points = [dict(max_depth=d, eta=0.15, min_child_weight=1) for d in (2, 4, 6)]
+        elif lib == "xgboost":
             self.name = f"XGBoost (grid depth, eta, min_child_weight; early-stopped trees; {BAG}-seed bag)"
             self.points = [dict(max_depth=d, eta=e, min_child_weight=w) for d in (2, 4, 6) for e in (0.05, 0.15)
                            for w in (1, 4)]
@@ -329,7 +342,7 @@ class Boosted:
 
     def final(self, point, X, t, Xte, seed):
         p, r = point
-        preds = [self._predict(self._train(p, X, t, seed * 1000 + b, r)[0], Xte, r) for b in range(BAG)]
+        preds = [self._predict(self._train(p, X, t, seed * 1000 + b, r)[0], Xte, r) for b in range(self.bag)]
         return np.mean(preds, axis=0)
 
 
@@ -340,9 +353,13 @@ def nnls_weights(P, y):
     return w
 
 
-def fair_fold(X, y, bins, tr, te, seed, threads):
+CHEAP_SVR_ROWS = 1000
+
+
+def fair_fold(X, y, bins, tr, te, seed, threads, cheap=False):
     """One outer fold: tune, stack and select on rows `tr` only; predict rows `te`.
-    Returns {model: test predictions (ms)}, {model: inner-CV MAPE}, stack weights, chosen settings."""
+    Returns {model: test predictions (ms)}, {model: inner-CV MAPE}, stack weights, chosen settings.
+    cheap: ridge, SVR on a subsample and a small XGBoost grid without bagging (no LightGBM)."""
     Xtr, ttr, ytr = X[tr], np.log(y[tr]), y[tr]
     ifold = inner_folds(bins[tr], seed)
     names, inner_pred, test_pred, chosen = [], {}, {}, {}
@@ -351,7 +368,9 @@ def fair_fold(X, y, bins, tr, te, seed, threads):
     names.append(ridge_name)
     inner_pred[ridge_name], test_pred[ridge_name] = np.exp(oof), np.exp(ridge_final(point, Xtr, ttr, X[te]))
     chosen[ridge_name] = f"logs={point[0]}, alpha={point[1]:g}"
-    for fam in (svr_family(), Boosted("xgboost", threads), Boosted("lightgbm", threads)):
+    families = (svr_family(CHEAP_SVR_ROWS), Boosted("xgboost", threads, cheap=True)) if cheap else \
+        (svr_family(), Boosted("xgboost", threads), Boosted("lightgbm", threads))
+    for fam in families:
         point, oof = fam.tune(Xtr, ttr, bins[tr] if isinstance(fam, Boosted) else ifold, seed)
         names.append(fam.name)
         inner_pred[fam.name] = np.exp(oof)
@@ -359,7 +378,7 @@ def fair_fold(X, y, bins, tr, te, seed, threads):
         chosen[fam.name] = str(point)
     P = np.column_stack([inner_pred[n] for n in names])
     w = nnls_weights(P, ytr)
-    stack = "stacked peer (nnls over the four, inner out-of-fold)"
+    stack = f"stacked peer (nnls over the {'three' if cheap else 'four'}, inner out-of-fold)"
     test_pred[stack] = np.column_stack([test_pred[n] for n in names]) @ w
     # The stack's own inner score, cross-fitted: inner fold j weighted by the other inner folds.
     cf = np.empty_like(ytr)
@@ -371,14 +390,14 @@ def fair_fold(X, y, bins, tr, te, seed, threads):
     return test_pred, inner, dict(zip(names, w.tolist())), chosen
 
 
-def run_fair(X, y, bins, fold, seed, threads, json_out=None, label=""):
+def run_fair(X, y, bins, fold, seed, threads, json_out=None, label="", cheap=False):
     import json
     folds = sorted(set(fold.tolist()))
     preds, sel_pred = {}, np.empty_like(y)
     picks, weights, t0 = [], [], time.perf_counter()
     for k in folds:
         tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
-        test_pred, inner, w, chosen = fair_fold(X, y, bins, tr, te, seed * 100 + k, threads)
+        test_pred, inner, w, chosen = fair_fold(X, y, bins, tr, te, seed * 100 + k, threads, cheap)
         for n, p in test_pred.items():
             preds.setdefault(n, np.empty_like(y))[te] = p
         pick = min(inner, key=inner.get)
@@ -424,12 +443,14 @@ def main():
     p.add_argument("--fair", action="store_true",
                    help="peers with esm's log columns, a stacked peer, seed bagging, selection on training folds")
     p.add_argument("--json", help="with --fair: write the scores here (bench/peer_repeat.py reads them)")
+    p.add_argument("--cheap", action="store_true",
+                   help="with --fair: ridge, SVR on <= 1000 rows per fit, XGBoost over 3 depths, no bagging, no LightGBM")
     a = p.parse_args()
     names, X, y, fold = load(a.features_csv)
     if a.fair:
         print(f"# {a.features_csv}: {len(y)} rows, {len(names)} features, {len(set(fold.tolist()))} folds; "
               f"fair peers (target log-fitted), seed {a.seed}")
-        run_fair(X, y, load_bins(a.features_csv), fold, a.seed, a.threads, a.json, a.features_csv)
+        run_fair(X, y, load_bins(a.features_csv), fold, a.seed, a.threads, a.json, a.features_csv, a.cheap)
         if a.esm_cv:
             print(f"# esm CV table ({a.esm_cv}):")
             with open(a.esm_cv) as f:

@@ -15,7 +15,8 @@
 #   SEEDS: a count (seeds 0..SEEDS-1) or a quoted list ("3 4 5").
 # Env: ESM (build/src/esm), RANKS (2), FOLDS (5), MEMBERS (5), THREADS (1: peers' threads per fit;
 #      scores do not depend on it), VENV (ESM_ROOT/.bench-venv), KEEP (a folder to keep the per-seed files in),
-#      ALLOW_SYNTHETIC (non-empty: pass --allow-synthetic to esm train; for timing runs only)
+#      ALLOW_SYNTHETIC (non-empty: pass --allow-synthetic to esm train; for timing runs only),
+#      CHEAP (non-empty: peer_comparison.py --fair --cheap, a cheaper peer set for 5,000-row tables)
 set -euo pipefail
 source "$(dirname "$0")/bench_common.sh"
 D=${1:?usage: bench/peer_repeat.sh DATASET [SEEDS] [LABEL] [ENCODING] [KINDS]}
@@ -48,7 +49,7 @@ for s in $SEEDS; do
   mpirun -n "$RANKS" "$ESM" train --dataset "$D" --out "$work/s$s.h5" --label "$LABEL" --encoding "$ENCODING" \
     --folds "$FOLDS" --members "$MEMBERS" --seed "$s" --group-effects off "${kinds_arg[@]}" > "$work/s$s.train.txt"
   t2=$(now)
-  "$VENV/bin/python" "$ESM_ROOT/bench/peer_comparison.py" "$work/s$s.features.csv" --fair --seed "$s" \
+  "$VENV/bin/python" "$ESM_ROOT/bench/peer_comparison.py" "$work/s$s.features.csv" --fair ${CHEAP:+--cheap} --seed "$s" \
     --threads "$THREADS" --json "$work/s$s.peers.json" > "$work/s$s.peers.txt"
   t3=$(now)
   echo "# seed $s: esm features $(dt "$t0" "$t1") s, esm train $(dt "$t1" "$t2") s, peers $(dt "$t2" "$t3") s; load before $l0, after $(loadavg)"
@@ -61,4 +62,4 @@ echo "# command: ESM=$ESM bench/peer_repeat.sh $D \"$SEEDS\" $LABEL $ENCODING ${
 echo "# per seed: esm features --dataset D --encoding $ENCODING --label $LABEL --folds $FOLDS --seed s --out F.csv;" \
      "mpirun -n $RANKS esm train --dataset D --out M.h5 --label $LABEL --encoding $ENCODING --folds $FOLDS" \
      "--members $MEMBERS --seed s --group-effects off ${kinds_arg[*]};" \
-     "peer_comparison.py F.csv --fair --seed s --threads $THREADS"
+     "peer_comparison.py F.csv --fair ${CHEAP:+--cheap }--seed s --threads $THREADS"

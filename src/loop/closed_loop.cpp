@@ -15,7 +15,6 @@
 #include <unordered_set>
 
 #include "esm/common/error.hpp"
-#include "loop/pool.hpp"
 #include "esm/dataset/dataset.hpp"
 #include "esm/dataset/run_lock.hpp"
 #include "esm/profile/profile.hpp"
@@ -26,6 +25,7 @@
 #include "esm/train/group_effects.hpp"
 #include "esm/train/pipeline.hpp"
 #include "esm/train/training_data.hpp"
+#include "loop/pool.hpp"
 
 namespace po = boost::program_options;
 
