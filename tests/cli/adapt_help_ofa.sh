@@ -8,19 +8,8 @@
 #   adapt_help_ofa.sh ESM SHARED_DIR
 set -u
 esm=$(realpath "${1:?usage: adapt_help_ofa.sh ESM SHARED_DIR}")
-data=${2:?usage: adapt_help_ofa.sh ESM SHARED_DIR}/data/help-ofa
-if [[ ! -f $data/archs.jsonl || ! -f $data/latency_ms.csv ]]; then
-  echo "SKIP: $data/archs.jsonl and latency_ms.csv not found (../shared beside the clone; set ESM_SHARED_DIR)"
-  exit 77
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-head -300 "$data/archs.jsonl" >pool.jsonl
-head -301 "$data/latency_ms.csv" >latency_ms.csv
+source "$(dirname "$0")/help_ofa_slice.sh" "${2:?usage: adapt_help_ofa.sh ESM SHARED_DIR}" 300
+mv archs.jsonl pool.jsonl
 import() {  # ARCHS LATENCIES COLUMN OUT
   "$esm" import --archs "$1" --latencies "$2" --column "$3" --index-column arch_index --space ofa-mbv3 --width w1.2 \
     --device "$3" --batch 64 --source "HELP (NeurIPS 2021), data/ofa, MIT" --out "$4" >>import.log 2>&1 || fail "esm import $3: $(cat import.log)"
