@@ -17,7 +17,7 @@ for ((k = 0; k < iterations; k++)); do
   points=(early mid late)
   point=${points[$((RANDOM % 3))]}
   twice=$((RANDOM % 3 == 0))
-  args=(--sample.count=$count --measure.reps=30 --run.chunk=$chunk --run.partition=$partition)
+  args=(--sample.count=$count --measure.reps=100 --run.chunk=$chunk --run.partition=$partition)
   echo "  seed $seed: $n ranks, chunk $chunk, $partition, kill at $point$( ((twice)) && echo ', resume killed too')"
 
   fault_run -KILL "$n" run1.log "$point" "${args[@]}"
