@@ -146,9 +146,9 @@ class batch_driver {
     c.baseline_ms = guard_->baseline_ms();
     c.threshold = guard_->threshold();
     if (!guard_->beyond(c.reference_ms)) return c;
-    // Where the window's own references sit within the threshold, the guard judges the reading
-    // against them (drift_guard::on_check: transient); no second reading is needed.
-    if (std::abs(window_reference_level() / baseline_window_ms_ - 1.0) <= guard_->threshold()) return c;
+    // Where the mode times references beside the window's archs, the guard judges the window by
+    // them (drift_guard::on_check: transient or common_mode); no second reading is needed.
+    if (std::isfinite(window_reference_level() / baseline_window_ms_)) return c;
     const double second = reference_check_ms(reference_, p_);
     if (guard_->beyond(second)) return c;  // confirmed: the first reading is judged, as before
     c.decision.verdict = drift_verdict::transient;

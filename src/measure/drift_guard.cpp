@@ -141,17 +141,22 @@ drift_decision drift_guard::on_check(double reference_ms, double window_change) 
   since_check_ = 0;
   // A NaN reading (a failed reference run) counts as drift rather than as a pass.
   const bool drifted = !(std::abs(d.relative_change) <= threshold_);
-  // Archs and reference moved together (both beyond the threshold, within it of each other; so
-  // in the same direction): a re-measure would meet the same machine, and the normalised labels
-  // already divide the change out. Follow the machine to its new level instead.
-  const bool common = drifted && std::isfinite(reference_ms) && reference_ms > 0.0 && std::isfinite(window_change) &&
-                      std::abs(window_change) > threshold_ && std::abs(window_change - d.relative_change) <= threshold_;
+  // The references timed beside the window's archs moved beyond the threshold: the archs ran at a
+  // moved level and their references with them, which the normalised labels divide out. A
+  // re-measure would repeat the window on a machine that keeps moving (docs/measurement.md), so the
+  // window is final. The baseline follows the reading where it agrees with the window's move
+  // (within the threshold), else the window's own level: the reading is one moment after it.
+  const bool window_moved = drifted && std::isfinite(window_change) && std::abs(window_change) > threshold_;
   // The reading moved but the references timed beside the window's archs did not: the archs ran
   // at the baseline's speed and the reading is a moment after them. Keep the window and the baseline.
   const bool window_steady = drifted && std::isfinite(window_change) && std::abs(window_change) <= threshold_;
-  if (common || window_steady) {
-    d.verdict = common ? drift_verdict::common_mode : drift_verdict::transient;
-    if (common) baseline_ms_ = reference_ms;
+  if (window_moved || window_steady) {
+    d.verdict = window_moved ? drift_verdict::common_mode : drift_verdict::transient;
+    if (window_moved) {
+      const bool agrees = std::isfinite(reference_ms) && reference_ms > 0.0 &&
+                          std::abs(window_change - d.relative_change) <= threshold_;
+      baseline_ms_ = agrees ? reference_ms : baseline_ms_ * (1.0 + window_change);
+    }
     d.archs = std::move(window_);
     window_.clear();
     drifted_readings_.clear();

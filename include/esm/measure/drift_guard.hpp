@@ -15,12 +15,16 @@
 //                  readings (a lasting shift is the machine's new state: comparing later windows
 //                  with the old level would re-measure all of them for nothing; the median, not
 //                  the last reading, so that one outlier does not become the new level).
-//     common_mode: the reference moved beyond the threshold, and the references timed alongside
-//                  the window's archs (window_change: their level against theirs when the
-//                  baseline was set; at calibration, the calibrated level) moved with it: the machine changed speed for archs and reference alike, which
-//                  the normalised labels cancel. decision.archs are final without a re-measurement
-//                  and the baseline follows the reading. Only where window_change is finite (modes
-//                  that time a reference beside each arch).
+//     common_mode: the reading is beyond the threshold and the references timed beside the
+//                  window's archs (window_change: their level against theirs when the baseline
+//                  was set; at calibration, the calibrated level) moved beyond it too: the archs
+//                  ran at a moved level with their references, which the normalised labels
+//                  cancel. decision.archs are final without a re-measurement. The baseline follows
+//                  the reading where it lies within the threshold of the window's move, else the
+//                  window's own level (baseline x (1 + window_change)): the reading is a moment
+//                  after the window, and the machine may have moved again. Only where
+//                  window_change is finite (modes that time a reference beside each arch), so in
+//                  those modes a window is re-measured only when its references failed.
 //     transient  : the reading is beyond the threshold but the references timed beside the
 //                  window's archs (window_change) are within it: the archs ran at the baseline's
 //                  speed, the reading is a moment after the window. decision.archs are final as
