@@ -20,6 +20,14 @@ This does not depend on a quiet machine.
 checked against the reference executor by python/tests/test_onnx.py) under ONNX Runtime (1 intra-op
 thread, all graph optimisations) and OpenVINO (CPU plugin, 1 inference thread, latency hint, f32);
 every runtime gets the same warm-up, reps, legs and trimmed mean as PyTorch.
+--precision bf16|int8 (ONNX legs only; PyTorch stays fp32) times `esm bench --precision P` against the
+runtimes in the same precision. bf16: OpenVINO with the bf16 inference precision hint; each arch's
+row says which precision OpenVINO's convolutions ran in (its runtime model). ONNX Runtime's CPU
+provider has no bf16 convolution: the script tries a one-conv bf16 model and prints the error
+instead of a leg. int8: a QDQ model from onnxruntime's quantize_static (per-channel int8 weights,
+uint8 activations calibrated on the 4 random inputs esm's int8 calibrates on, never the timed one), run
+by ONNX Runtime (QLinearConv) and OpenVINO (which reads QDQ models); rows say how many convolutions
+ran in int8.
 Prints a per-arch table, geometric mean of esm/runtime and Spearman per space; CSV to --csv.
 Run with Debian's python (/usr/bin/python3: python3-torch 1.13, oneDNN 2.6.3); the ONNX legs need
 the esm package, onnxruntime and openvino importable too (bench/cpu_fidelity.sh makes a venv for them).
@@ -149,31 +157,111 @@ def onnxruntime_runner(model_bytes, x):
     return lambda: session.run(None, feed)
 
 
-def openvino_runner(model_bytes, x):
+def openvino_conv_precisions(compiled):
+    """'n/m PREC' for the convolutions of OpenVINO's compiled (runtime) model: what it really ran."""
+    convs = [op.get_rt_info() for op in compiled.get_runtime_model().get_ops()
+             if op.get_rt_info()["layerType"].astype(str) == "Convolution"]
+    precs = collections.Counter(rt["runtimePrecision"].astype(str) for rt in convs)
+    return " ".join(f"{n}/{len(convs)} {p}" for p, n in precs.most_common())
+
+
+def openvino_runner(model_bytes, x, precision):
     import openvino as ov
 
     core = ov.Core()
     model = core.read_model(model=model_bytes, weights=b"")
+    # int8 comes from the model's QDQ nodes; the hint sets the precision of everything else (f32).
+    hint = "bf16" if precision == "bf16" else "f32"
     compiled = core.compile_model(model, "CPU", {"INFERENCE_NUM_THREADS": 1, "NUM_STREAMS": 1,
-                                                 "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"})
+                                                 "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": hint})
     request = compiled.create_infer_request()
-    return lambda: request.infer({0: x})
+    return (lambda: request.infer({0: x})), openvino_conv_precisions(compiled)
 
 
-def runners(esm, arch, runtimes):
-    """{runtime: run()} for one arch; the ONNX ones share one export."""
-    out, torch_pair = {}, None
+def onnxruntime_bf16_error():
+    """ONNX Runtime's answer to a bf16 model of one 3x3 convolution (opset 22, where ONNX's Conv
+    accepts bfloat16): the error text, or '' if a session builds (then a bf16 leg could be added)."""
+    import numpy as np
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    bf16 = TensorProto.BFLOAT16
+    w = helper.make_tensor("w", bf16, [8, 8, 3, 3], vals=np.zeros(8 * 8 * 9, np.uint16).tobytes(), raw=True)
+    graph = helper.make_graph([helper.make_node("Conv", ["input", "w"], ["out"], pads=[1, 1, 1, 1])], "conv",
+                              [helper.make_tensor_value_info("input", bf16, [1, 8, 16, 16])],
+                              [helper.make_tensor_value_info("out", bf16, [1, 8, 16, 16])], [w])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 22)])
+    try:
+        ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    except Exception as e:  # onnxruntime raises its own exception types; the message is the evidence
+        return str(e).strip()
+    return ""
+
+
+def qdq_int8(model, arch, esm_py):
+    """The QDQ int8 model of `model` (onnxruntime quantize_static): int8 weights per output channel,
+    uint8 activations calibrated (min-max) on esm's 4 calibration inputs (make_input seeds seed+1..seed+4;
+    the timed input is seed's)."""
+    from onnxruntime import quantization as q
+
+    class Calibration(q.CalibrationDataReader):
+        def __init__(self):
+            seeds = range(esm_py.DEFAULT_WEIGHTS_SEED + 1, esm_py.DEFAULT_WEIGHTS_SEED + 5)
+            self.inputs = iter([{"input": esm_py.make_input(arch, 1, seed)} for seed in seeds])
+
+        def get_next(self):
+            return next(self.inputs, None)
+
+    import logging
+
+    import onnx
+
+    logging.getLogger().setLevel(logging.ERROR)  # quantize_static's advice to pre-process, once per arch
+    with tempfile.TemporaryDirectory() as d:
+        src, dst = os.path.join(d, "fp32.onnx"), os.path.join(d, "int8.onnx")
+        onnx.save(model, src)
+        q.quantize_static(src, dst, Calibration(), quant_format=q.QuantFormat.QDQ, per_channel=True,
+                          activation_type=q.QuantType.QUInt8, weight_type=q.QuantType.QInt8)
+        with open(dst, "rb") as f:
+            return f.read()
+
+
+def runners(esm, arch, runtimes, precision):
+    """({runtime: run()}, torch pair, {runtime: what it ran}) for one arch; the ONNX ones share one export."""
+    out, torch_pair, ran = {}, None, {}
     if "torch" in runtimes:
         out["torch"], torch_pair = torch_runner(esm, arch)
     onnx_ones = [r for r in runtimes if r != "torch"]
     if onnx_ones:
         import esm as esm_py
 
-        model_bytes = esm_py.to_onnx(arch).SerializeToString()
+        model = esm_py.to_onnx(arch)
+        model_bytes = qdq_int8(model, arch, esm_py) if precision == "int8" else model.SerializeToString()
         x = esm_py.make_input(arch)
         for r in onnx_ones:
-            out[r] = {"onnxruntime": onnxruntime_runner, "openvino": openvino_runner}[r](model_bytes, x)
-    return out, torch_pair
+            if r == "openvino":
+                out[r], ran[r] = openvino_runner(model_bytes, x, precision)
+            else:
+                out[r] = onnxruntime_runner(model_bytes, x)
+                if precision == "int8":
+                    ran[r] = onnxruntime_qlinear_convs(model_bytes)
+    return out, torch_pair, ran
+
+
+def onnxruntime_qlinear_convs(model_bytes):
+    """'n QLinearConv' after ONNX Runtime's graph optimisations (its int8 convolutions), from the
+    optimised model it writes."""
+    import onnx
+    import onnxruntime as ort
+
+    with tempfile.TemporaryDirectory() as d:
+        o = ort.SessionOptions()
+        o.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        o.optimized_model_filepath = os.path.join(d, "opt.onnx")
+        o.log_severity_level = 3  # not its warning that the written model is specific to this CPU
+        ort.InferenceSession(model_bytes, o, providers=["CPUExecutionProvider"])
+        ops = collections.Counter(n.op_type for n in onnx.load(o.optimized_model_filepath).graph.node)
+    return f"{ops['QLinearConv']}/{ops['QLinearConv'] + ops['Conv'] + ops['FusedConv']} QLinearConv"
 
 
 def load1():
@@ -191,6 +279,8 @@ def main():
     p.add_argument("--budget-ms", type=float, default=4000, help="timed time per side, about")
     p.add_argument("--rounds", type=int, default=3, help="legs per side; a side's figure is their median")
     p.add_argument("--runtimes", default="torch", help="comma list of torch, onnxruntime, openvino")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "int8"],
+                   help="esm bench --precision and the runtimes' precision (bf16, int8: ONNX legs only)")
     p.add_argument("--check-kernels", action="store_true", help="compare one verbose pass of esm and PyTorch")
     p.add_argument("--csv", default=os.path.join(ROOT, "out/bench/cpu_fidelity.csv"))
     a = p.parse_args()
@@ -199,6 +289,16 @@ def main():
         p.error(f"--runtimes: choose from {', '.join(NAMES)}")
     if a.check_kernels and "torch" not in runtimes:
         p.error("--check-kernels compares with PyTorch: needs the torch runtime")
+    if a.precision != "fp32" and "torch" in runtimes:
+        p.error(f"--precision {a.precision}: the PyTorch leg is fp32 only; use --runtimes onnxruntime,openvino")
+    if a.precision == "bf16" and "onnxruntime" in runtimes:
+        # No bf16 convolution in ONNX Runtime's CPU provider: its error is printed, never an fp32 leg as bf16.
+        why = onnxruntime_bf16_error()
+        print(f"# ONNX Runtime: no bf16 leg; a one-conv bf16 model gives: {why}" if why else
+              "# ONNX Runtime: no bf16 leg, though a one-conv bf16 session now builds (a leg could be added)")
+        runtimes.remove("onnxruntime")
+        if not runtimes:
+            return
     versions = []
     if "torch" in runtimes:
         import torch as torch_module_
@@ -217,22 +317,25 @@ def main():
 
         versions.append(f"openvino {openvino.__version__}")
     archs = [s.strip() for s in open(a.archs) if s.strip()]
-    print(f"# {'; '.join(versions)}; esm {a.esm}")
+    print(f"# {'; '.join(versions)}; esm {a.esm}; precision {a.precision}")
     rows = []
     kernels = " kernels |" if a.check_kernels else ""
     names = [NAMES[r] for r in runtimes]
+    ran_names = [r for r in runtimes if a.precision != "fp32"]  # torch is fp32 only
+    kernels += "".join(f" {NAMES[r]} ran |" for r in ran_names)
     print("| # | arch | reps | esm ms | " + "".join(f"{n} ms | esm/{n} | " for n in names) + "spread esm, "
           + ", ".join(names) + f" | load1 |{kernels}")
-    print("|---|---|---|---|" + "---|---|" * len(names) + "---|---|" + "---|" * a.check_kernels)
+    print("|---|---|---|---|" + "---|---|" * len(names) + "---|---|" + "---|" * (a.check_kernels + len(ran_names)))
     for i, arch in enumerate(archs):
-        run_fns, torch_pair = runners(a.esm, arch, runtimes)
+        run_fns, torch_pair, ran = runners(a.esm, arch, runtimes, a.precision)
         est = max(warmup(run) for run in run_fns.values())
         reps = max(a.min_reps, min(a.reps, int(a.budget_ms / est)))
         leg_reps = math.ceil(reps / a.rounds)
 
         def run_esm():
             j = esm_json(a.esm, "bench", "--arch", arch, "--backend", "cpu", "--threads", "1",
-                         "--reps", str(leg_reps), "--warmup-runs", "10", "--warmup-ms", "200", "--json")
+                         "--reps", str(leg_reps), "--warmup-runs", "10", "--warmup-ms", "200", "--json",
+                         "--precision", a.precision)
             return j["stats"]["trimmed_mean_ms"]
 
         def leg(run):
@@ -257,7 +360,7 @@ def main():
         cells = "".join(f"{med[r]:.2f} | {med['esm'] / med[r]:.3f} | " for r in runtimes)
         print(f"| {i + 1} | `{short}` | {leg_reps * a.rounds} | {med['esm']:.2f} | {cells}"
               + ", ".join(f"{spread[s]:.2f}" for s in ["esm"] + runtimes) + f" | {l:.2f} |"
-              + (f" {check} |" if check else ""), flush=True)
+              + (f" {check} |" if check else "") + "".join(f" {ran[r]} |" for r in ran_names), flush=True)
     os.makedirs(os.path.dirname(a.csv), exist_ok=True)
     with open(a.csv, "w") as f:
         f.write("arch,reps,esm_ms," + "".join(f"{r}_ms," for r in runtimes) + "load1,esm_spread,"

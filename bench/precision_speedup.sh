@@ -4,17 +4,19 @@
 # fp32, bf16 and int8 on one thread, precisions interleaved per arch and their order rotated per
 # round so that load drift falls on all three alike. A speed-up is fp32 / P of the same arch,
 # trimmed means of REPS timed passes; the table gives their geometric mean, min and max per space.
-# Usage: bench/precision_speedup.sh   Env: ARCHS (6), ROUNDS (2), REPS (60), THREADS (1)
+# Usage: bench/precision_speedup.sh   Env: ARCHS (6), ROUNDS (2), REPS (60), THREADS (1),
+#   SPACES ("ofa-mbv3 ofa-resnet50 densenet": one space a run keeps each run short enough for a quiet window)
 set -euo pipefail
 source "$(dirname "$0")/bench_common.sh"
 ARCHS=${ARCHS:-6} ROUNDS=${ROUNDS:-2} REPS=${REPS:-60} THREADS=${THREADS:-1}
-raw=$BENCH_OUT/precision_speedup.tsv
+SPACES=${SPACES:-ofa-mbv3 ofa-resnet50 densenet}
+raw=$BENCH_OUT/precision_speedup_${SPACES// /_}.tsv
 : >"$raw"
 machine_line
 wait_quiet
 echo "# $(lscpu | grep -o 'avx512_bf16\|avx512_vnni\|avx_vnni\|amx_bf16\|amx_int8' | sort -u | tr '\n' ' ')(lscpu flags)"
 precisions=(fp32 bf16 int8)
-for space in ofa-mbv3 ofa-resnet50 densenet; do
+for space in $SPACES; do
   "$ESM" sample --space "$space" --count "$ARCHS" --seed 1 >"$BENCH_OUT/precision_archs_$space.txt"
   while read -r arch; do
     for round in $(seq "$ROUNDS"); do
@@ -38,7 +40,7 @@ for line in open(sys.argv[1]):
     kernels[(space, p)] = k
 print("| space | archs | fp32 ms (median) | bf16 speed-up: geo. mean (min-max) | int8 speed-up: geo. mean (min-max) |")
 print("|---|---|---|---|---|")
-for space in ("ofa-mbv3", "ofa-resnet50", "densenet"):
+for space in sorted({s for (s, a, p) in ms}):
     archs = sorted({a for (s, a, p) in ms if s == space})
     fp32 = {a: statistics.median(ms[(space, a, "fp32")]) for a in archs}
     cells = []
@@ -50,4 +52,4 @@ for space in ("ofa-mbv3", "ofa-resnet50", "densenet"):
 for (space, p), k in sorted(kernels.items()):
     print(f"# kernels {space} {p} (last arch): {k.replace('_x', ' x').replace(',_', ', ')}")
 PY
-echo "# command: bench/precision_speedup.sh (ARCHS=$ARCHS ROUNDS=$ROUNDS REPS=$REPS THREADS=$THREADS) -> esm bench --arch A --precision {fp32,bf16,int8} --threads $THREADS --reps $REPS --json"
+echo "# command: bench/precision_speedup.sh (SPACES=\"$SPACES\" ARCHS=$ARCHS ROUNDS=$ROUNDS REPS=$REPS THREADS=$THREADS) -> esm bench --arch A --precision {fp32,bf16,int8} --threads $THREADS --reps $REPS --json"

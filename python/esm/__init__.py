@@ -230,12 +230,15 @@ def bench(
     threads: int = 0,
     mode: str = "plain",
     seed: int = DEFAULT_WEIGHTS_SEED,
+    precision: str = "fp32",
 ) -> Dict[str, Any]:
     """Times ``arch`` like ``esm bench`` (defaults: esm's measurement policy) and returns the
     statistics: {"stats": {trimmed_mean_ms, median_ms, ..., noise}, "samples_ms": array, backend,
     description, compile_ms, ...}. backend: ``"cpu"`` (oneDNN), ``"cudnn"`` or ``"reference"``;
-    mode: ``"plain"`` or ``"normalised"``. Runs without the GIL."""
-    return _esm.bench(arch, backend, batch, reps, warmup_runs, warmup_ms, threads, mode, seed)
+    mode: ``"plain"`` or ``"normalised"``; precision as ``esm bench --precision``: ``"fp32"``,
+    ``"fp16"`` (cudnn), ``"bf16"`` or ``"int8"`` (cpu: a CPU without the ISA raises ValueError).
+    The result's ``"precision"`` says which ran. Runs without the GIL."""
+    return _esm.bench(arch, backend, batch, reps, warmup_runs, warmup_ms, threads, mode, seed, precision)
 
 
 def parameters(arch: str, seed: int = DEFAULT_WEIGHTS_SEED) -> List[Tuple[np.ndarray, np.ndarray]]:

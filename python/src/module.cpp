@@ -317,11 +317,13 @@ nb::dict read_dataset(const std::string& path) {
 // --- bench and the reference executor ---------------------------------------------------------
 
 nb::dict bench(const std::string& arch_text, const std::string& backend_name, int batch, int reps, int warmup_runs,
-               double warmup_ms, int threads, const std::string& mode, std::uint64_t seed) {
+               double warmup_ms, int threads, const std::string& mode, std::uint64_t seed,
+               const std::string& precision_text) {
   esm::backend::compile_options options;
   if (threads < 0) throw esm::usage_error("threads must be >= 0, got " + std::to_string(threads));
   options.threads = threads;
   options.seed = seed;
+  options.prec = esm::backend::parse_precision(precision_text);
   esm::measure::measure_policy policy;
   policy.reps = reps;
   policy.warmup_runs = warmup_runs;
@@ -368,6 +370,7 @@ nb::dict bench(const std::string& arch_text, const std::string& backend_name, in
   d["batch"] = batch;
   d["backend"] = std::string(be->name());
   d["backend_version"] = be->version();
+  d["precision"] = std::string(esm::backend::to_string(options.prec));
   d["description"] = description;
   d["policy"] = esm::measure::to_text(policy);
   d["mode"] = std::string(esm::measure::to_string(policy.mode));
@@ -442,7 +445,7 @@ NB_MODULE(_esm, m) {
   m.def("to_ofa", &to_ofa, "arch"_a);
   m.def("read_dataset", &read_dataset, "path"_a);
   m.def("bench", &bench, "arch"_a, "backend"_a, "batch"_a, "reps"_a, "warmup_runs"_a, "warmup_ms"_a, "threads"_a,
-        "mode"_a, "seed"_a);
+        "mode"_a, "seed"_a, "precision"_a);
   m.def("parameters", &parameters, "arch"_a, "batch"_a, "seed"_a);
   m.def("make_input", &make_input, "arch"_a, "batch"_a, "seed"_a);
   m.def("reference_forward", &reference_forward, "arch"_a, "input"_a, "seed"_a);

@@ -1,4 +1,4 @@
-"""esm.open_dataset: esm's reader as a pandas DataFrame, schema 1 and the current schema; esm.bench."""
+"""esm.open_dataset: esm's reader as a pandas DataFrame, schema 1 and the current schema; esm.bench (precisions too)."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -77,8 +77,37 @@ def test_bench_cpu():
     assert n["normalised"] == pytest.approx(n["stats"]["trimmed_mean_ms"] / n["reference_ms"])
 
 
+def _cpu_flags():
+    with open("/proc/cpuinfo") as f:
+        return set(next(l for l in f if l.startswith("flags")).split(":")[1].split())
+
+
+@pytest.mark.parametrize("precision, flags", [
+    ("bf16", {"avx512_bf16", "amx_bf16"}),
+    ("int8", {"avx512_vnni", "avx_vnni", "amx_int8"}),
+])
+def test_bench_cpu_precision(precision, flags):
+    """bench(precision=...) runs esm bench --precision's oneDNN network; a CPU without the ISA is
+    refused (ValueError naming it), never emulated."""
+    arch = esm.sample("ofa-mbv3", 1, seed=4, resolution=128)[0]
+    if not _cpu_flags() & flags:
+        with pytest.raises(ValueError, match="lacks"):
+            esm.bench(arch, reps=2, warmup_runs=1, warmup_ms=0, threads=1, precision=precision)
+        return
+    r = esm.bench(arch, reps=4, warmup_runs=1, warmup_ms=0, threads=1, precision=precision)
+    assert r["precision"] == precision and r["stats"]["n"] == 4
+    fp32 = esm.bench(arch, reps=2, warmup_runs=1, warmup_ms=0, threads=1)
+    assert fp32["precision"] == "fp32"
+    # The kernels that ran (as esm bench --json lists them) are other ones than fp32's: oneDNN's
+    # names carry the ISA (avx512_core_bf16, avx512_core_vnni, avx512_core_amx), not always the type.
+    kernels = [b["description"].split("kernels ", 1)[1] for b in (r, fp32)]
+    assert kernels[0] != kernels[1]
+
+
 @pytest.mark.parametrize("kwargs, token", [
     (dict(backend="tpu"), "tpu"),
+    (dict(precision="fp64"), "fp64"),
+    (dict(precision="fp16"), "fp16"),
     (dict(mode="interleaved"), "interleaved"),
     (dict(reps=0), "reps"),
     (dict(threads=-1), "threads"),
