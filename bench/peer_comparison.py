@@ -282,12 +282,12 @@ class Boosted:
         """absolute (xgboost only): the median loss (reg:absoluteerror, early stopping on the MAE),
         as the trees of esm's hybrid kind."""
         self.lib, self.threads, self.bag, self.absolute = lib, threads, 1 if cheap else BAG, absolute
-        loss = ", absolute loss" if absolute else ""
+        xgb_name = "XGBoost absolute loss" if absolute else "XGBoost"
         if cheap and lib == "xgboost":
-            self.name = f"XGBoost (grid depth 2/4/6 at eta 0.15{loss}; early-stopped trees; one seed)"
+            self.name = f"{xgb_name} (grid depth 2/4/6 at eta 0.15; early-stopped trees; one seed)"
             self.points = [dict(max_depth=d, eta=0.15, min_child_weight=1) for d in (2, 4, 6)]
         elif lib == "xgboost":
-            self.name = f"XGBoost (grid depth, eta, min_child_weight{loss}; early-stopped trees; {BAG}-seed bag)"
+            self.name = f"{xgb_name} (grid depth, eta, min_child_weight; early-stopped trees; {BAG}-seed bag)"
             self.points = [dict(max_depth=d, eta=e, min_child_weight=w) for d in (2, 4, 6) for e in (0.05, 0.15)
                            for w in (1, 4)]
         else:
