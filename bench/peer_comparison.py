@@ -15,18 +15,19 @@ best of them is chosen without looking at the test fold. Per outer fold, on its 
   inner CV chooses raw or logged columns (ridge, SVR; trees are unchanged by a monotone transform);
 - ridge: esm's own closed form (standardised, alpha grid 1e-6..1e3, raw vs logged by inner CV);
 - SVR rbf (standardised): grid C, gamma, logged or not;
-- XGBoost and LightGBM: grid depth/leaves, learning rate, min child weight; the tree count by early
+- XGBoost (squared loss; and absolute loss, early-stopped on the MAE) and LightGBM: grid depth/leaves, learning rate, min child weight; the tree count by early
   stopping on the mean inner-fold validation curve; then 5 seeds at the chosen setting, averaged
   (log space), the seed bagging that esm's 5 members per kind get;
 - the stacked peer: non-negative weights (scipy.optimize.nnls, relative error as esm's stack) on
-  the inner out-of-fold predictions of the four, applied to their full-training-set refits: its
+  the inner out-of-fold predictions of the five, applied to their full-training-set refits: its
   weights never see the outer test fold;
-- "selected peer": in each outer fold, the model (the four and the stack) with the lowest inner-CV
+- "selected peer": in each outer fold, the model (the five and the stack) with the lowest inner-CV
   MAPE predicts that fold. The stack's inner MAPE is cross-fitted (inner fold j weighted by the
   other inner folds' nnls), so it competes on the same footing.
 --fair --cheap: the same protocol with a cheaper set (issue 28, for 5,000-row tables on 2 cores):
 ridge as above, SVR fitted on at most 1,000 seeded rows of each training split, XGBoost over depth
-2/4/6 at eta 0.15 without seed bagging, no LightGBM; the stack is over those three.
+2/4/6 at eta 0.15 without seed bagging (squared and absolute loss), no LightGBM; the stack is over those four.
+Both sets have an XGBoost with the absolute (median) loss, as esm's hybrid trees since issue 28.
 Inner folds: 5 (ridge, SVR, the stack's cross-fitting) and 3 (the trees' tuning, as esm's), stratified
 by depth bin, seeded from --seed and the outer fold. The inner out-of-fold predictions of the bagged
 tree models come from their tuning fits (one seed, 3 folds). Threads do not change the scores; one
@@ -277,13 +278,16 @@ def svr_family(max_rows=None):
 class Boosted:
     """Tuned gradient boosting: grid by inner CV, tree count by early stopping on the mean inner
     validation curve (esm's xgboost tuning does the same), then BAG seeds averaged in log space."""
-    def __init__(self, lib, threads, cheap=False):
-        self.lib, self.threads, self.bag = lib, threads, 1 if cheap else BAG
+    def __init__(self, lib, threads, cheap=False, absolute=False):
+        """absolute (xgboost only): the median loss (reg:absoluteerror, early stopping on the MAE),
+        as the trees of esm's hybrid kind."""
+        self.lib, self.threads, self.bag, self.absolute = lib, threads, 1 if cheap else BAG, absolute
+        xgb_name = "XGBoost absolute loss" if absolute else "XGBoost"
         if cheap and lib == "xgboost":
-            self.name = "XGBoost (grid depth 2/4/6 at eta 0.15; early-stopped trees; one seed)"
+            self.name = f"{xgb_name} (grid depth 2/4/6 at eta 0.15; early-stopped trees; one seed)"
             self.points = [dict(max_depth=d, eta=0.15, min_child_weight=1) for d in (2, 4, 6)]
         elif lib == "xgboost":
-            self.name = f"XGBoost (grid depth, eta, min_child_weight; early-stopped trees; {BAG}-seed bag)"
+            self.name = f"{xgb_name} (grid depth, eta, min_child_weight; early-stopped trees; {BAG}-seed bag)"
             self.points = [dict(max_depth=d, eta=e, min_child_weight=w) for d in (2, 4, 6) for e in (0.05, 0.15)
                            for w in (1, 4)]
         else:
@@ -294,15 +298,17 @@ class Boosted:
     def _train(self, p, Xtr, ttr, seed, rounds, Xva=None, tva=None):
         if self.lib == "xgboost":
             import xgboost as xgb
-            params = dict(p, objective="reg:squarederror", subsample=0.8, colsample_bytree=0.8, tree_method="hist",
-                          nthread=self.threads, seed=seed, eval_metric="rmse")
+            metric = "mae" if self.absolute else "rmse"
+            params = dict(p, objective="reg:absoluteerror" if self.absolute else "reg:squarederror", subsample=0.8,
+                          colsample_bytree=0.8, tree_method="hist", nthread=self.threads, seed=seed, eval_metric=metric,
+                          base_score=float(np.median(ttr) if self.absolute else np.mean(ttr)))
             dtr = xgb.DMatrix(Xtr, label=ttr)
             if Xva is None:
                 return xgb.train(params, dtr, num_boost_round=rounds), None
             hist = {}
             b = xgb.train(params, dtr, num_boost_round=rounds, evals=[(xgb.DMatrix(Xva, label=tva), "va")],
                           early_stopping_rounds=EARLY_STOP, evals_result=hist, verbose_eval=False)
-            return b, np.array(hist["va"]["rmse"])
+            return b, np.array(hist["va"][metric])
         import lightgbm as lgb
         params = dict(p, objective="regression", subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
                       num_threads=self.threads, seed=seed, verbose=-1, metric="rmse")
@@ -359,7 +365,7 @@ CHEAP_SVR_ROWS = 1000
 def fair_fold(X, y, bins, tr, te, seed, threads, cheap=False):
     """One outer fold: tune, stack and select on rows `tr` only; predict rows `te`.
     Returns {model: test predictions (ms)}, {model: inner-CV MAPE}, stack weights, chosen settings.
-    cheap: ridge, SVR on a subsample and a small XGBoost grid without bagging (no LightGBM)."""
+    cheap: ridge, SVR on a subsample and small XGBoost grids without bagging (no LightGBM)."""
     Xtr, ttr, ytr = X[tr], np.log(y[tr]), y[tr]
     ifold = inner_folds(bins[tr], seed)
     names, inner_pred, test_pred, chosen = [], {}, {}, {}
@@ -368,8 +374,9 @@ def fair_fold(X, y, bins, tr, te, seed, threads, cheap=False):
     names.append(ridge_name)
     inner_pred[ridge_name], test_pred[ridge_name] = np.exp(oof), np.exp(ridge_final(point, Xtr, ttr, X[te]))
     chosen[ridge_name] = f"logs={point[0]}, alpha={point[1]:g}"
-    families = (svr_family(CHEAP_SVR_ROWS), Boosted("xgboost", threads, cheap=True)) if cheap else \
-        (svr_family(), Boosted("xgboost", threads), Boosted("lightgbm", threads))
+    families = (svr_family(CHEAP_SVR_ROWS), Boosted("xgboost", threads, cheap=True),
+                Boosted("xgboost", threads, cheap=True, absolute=True)) if cheap else \
+        (svr_family(), Boosted("xgboost", threads), Boosted("xgboost", threads, absolute=True), Boosted("lightgbm", threads))
     for fam in families:
         point, oof = fam.tune(Xtr, ttr, bins[tr] if isinstance(fam, Boosted) else ifold, seed)
         names.append(fam.name)
@@ -378,7 +385,7 @@ def fair_fold(X, y, bins, tr, te, seed, threads, cheap=False):
         chosen[fam.name] = str(point)
     P = np.column_stack([inner_pred[n] for n in names])
     w = nnls_weights(P, ytr)
-    stack = f"stacked peer (nnls over the {'three' if cheap else 'four'}, inner out-of-fold)"
+    stack = f"stacked peer (nnls over the {len(names)}, inner out-of-fold)"
     test_pred[stack] = np.column_stack([test_pred[n] for n in names]) @ w
     # The stack's own inner score, cross-fitted: inner fold j weighted by the other inner folds.
     cf = np.empty_like(ytr)
@@ -444,7 +451,7 @@ def main():
                    help="peers with esm's log columns, a stacked peer, seed bagging, selection on training folds")
     p.add_argument("--json", help="with --fair: write the scores here (bench/peer_repeat.py reads them)")
     p.add_argument("--cheap", action="store_true",
-                   help="with --fair: ridge, SVR on <= 1000 rows per fit, XGBoost over 3 depths, no bagging, no LightGBM")
+                   help="with --fair: ridge, SVR on <= 1000 rows per fit, XGBoost over 3 depths (squared and absolute loss), no bagging, no LightGBM")
     a = p.parse_args()
     names, X, y, fold = load(a.features_csv)
     if a.fair:

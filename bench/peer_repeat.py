@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_stats import mean_se  # noqa: E402
 
 SEL = "selected peer (per outer fold, lowest inner-CV MAPE)"
-STACK_PREFIX = "stacked peer"  # "(nnls over the four, ...)", or "the three" with peer_comparison.py --cheap
+STACK_PREFIX = "stacked peer"  # "(nnls over the N, ...)"
 
 
 def stack_of(scores):

@@ -43,12 +43,14 @@ std::unique_ptr<regressor> make_tuned_xgboost(tuning_cache* cache) {
   // configuration was half as accurate as a tuned XGBoost on real labels).
   xgboost_options o;
   o.tune = true;
+  o.absolute_loss = true;  // the median, as esm's scores are absolute errors (docs/decisions.md)
   return std::make_unique<xgboost_regressor>(o, cache);
 }
 
 std::unique_ptr<regressor> make_hybrid(tuning_cache* cache) {
   xgboost_options trees;  // tuned like the xgboost kind, on the linear part's residual ratios
   trees.tune = true;
+  trees.absolute_loss = true;  // the median of the ratio, as the xgboost kind
   return std::make_unique<hybrid_regressor>(ridge_options{}, trees, cache);
 }
 
@@ -62,9 +64,9 @@ const surrogate_kind kinds[] = {
      &load_as<ridge_regressor>, true},
     {"mlp", "multi-layer perceptron; width and weight decay by inner CV", &make_tuned_mlp, &load_as<mlp_regressor>,
      true},
-    {"xgboost", "gradient-boosted trees (XGBoost); depth, leaf weight, step and tree count by inner CV",
+    {"xgboost", "gradient-boosted trees (XGBoost, absolute loss of log-latency); depth, leaf weight, step and tree count by inner CV",
      &make_tuned_xgboost, &load_as<xgboost_regressor>, true},
-    {"hybrid", "ridge plus XGBoost trees (tuned as xgboost) on the ratios it leaves", &make_hybrid,
+    {"hybrid", "ridge plus XGBoost trees (tuned as xgboost, absolute loss) on the ratios it leaves", &make_hybrid,
      &load_as<hybrid_regressor>, true},
     {"ensemble", "the library's default predictor: 3 MLPs with default options, untuned", &make_ensemble,
      &load_as<ensemble_regressor>, false},

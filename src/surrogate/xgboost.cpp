@@ -1,6 +1,7 @@
 // Gradient-boosted trees through the XGBoost C API.
 #include "esm/surrogate/xgboost.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -18,8 +19,9 @@ namespace esm::surrogate {
 
 namespace {
 
-// Version 2 records max_bin; version 1 states (fitted with XGBoost's default 256 bins) still load.
-constexpr std::uint64_t state_version = 2;
+// Version 3 records absolute_loss (version 2 states were fitted with the squared loss); version 2
+// records max_bin; version 1 states (fitted with XGBoost's default 256 bins) still load.
+constexpr std::uint64_t state_version = 3;
 constexpr std::size_t version1_max_bin = 256;
 
 const detail::option_field<xgboost_options> option_fields[] = {
@@ -33,7 +35,8 @@ const detail::option_field<xgboost_options> option_fields[] = {
     {"early_stopping_rounds", &xgboost_options::early_stopping_rounds},
     {"validation_fraction", &xgboost_options::validation_fraction},
     {"log_target", &xgboost_options::log_target},
-    {"max_bin", &xgboost_options::max_bin},  // last: version 1 states have every field but this one
+    {"max_bin", &xgboost_options::max_bin},              // version 1 states have every field before this one
+    {"absolute_loss", &xgboost_options::absolute_loss},  // last: version 2 states have every field but this one
 };
 
 /// What tune_xgboost's choice depends on besides the rows, as a state to hash: every option.
@@ -75,6 +78,17 @@ void set_runtime_params(const xgb::booster& b) {
 constexpr const char* predict_config =
     R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false, "missing": NaN, "cache_id": 0})";
 
+double mean(std::span<const float> v) {
+  return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
+
+double median(std::span<const float> v) {
+  std::vector<float> s(v.begin(), v.end());
+  const auto mid = s.begin() + static_cast<std::ptrdiff_t>(s.size() / 2);
+  std::nth_element(s.begin(), mid, s.end());
+  return *mid;
+}
+
 struct boosted {
   xgb::booster booster;
   std::size_t rounds = 0;  ///< trees kept
@@ -93,13 +107,15 @@ class stepper {
   stepper(const xgboost_options& o, const train_params& p, std::span<const float> train_x,
           std::span<const float> train_t, std::size_t cols, std::span<const float> valid_x,
           std::span<const double> valid_t)
-      : train_(xgb::make_dmatrix(train_x.data(), train_t.size(), cols, train_t.data())), valid_t_(valid_t) {
+      : train_(xgb::make_dmatrix(train_x.data(), train_t.size(), cols, train_t.data())),
+        valid_t_(valid_t),
+        absolute_(o.absolute_loss) {
     if (!valid_t_.empty()) valid_ = xgb::make_dmatrix(valid_x.data(), valid_t_.size(), cols);
     booster_ = valid_ ? xgb::make_booster({train_.get(), valid_.get()}) : xgb::make_booster({train_.get()});
     const auto& b = booster_;
     set_runtime_params(b);
     xgb::set_param(b, "validate_parameters", "1");
-    xgb::set_param(b, "objective", "reg:squarederror");
+    xgb::set_param(b, "objective", o.absolute_loss ? "reg:absoluteerror" : "reg:squarederror");
     xgb::set_param(b, "tree_method", "hist");
     // XGBoost's seed is a signed 32-bit value in its random engine; keep it in range.
     xgb::set_param(b, "seed", std::to_string(p.seed % 2147483647ULL));
@@ -110,12 +126,13 @@ class stepper {
     xgb::set_param(b, "min_child_weight", param_text(p.min_child_weight));
     xgb::set_param(b, "lambda", param_text(o.reg_lambda));
     xgb::set_param(b, "max_bin", std::to_string(o.max_bin));
-    // Starting from the mean target saves the first rounds' worth of trees on log-latencies far from 0.5.
-    const double mean_t = std::accumulate(train_t.begin(), train_t.end(), 0.0) / static_cast<double>(train_t.size());
-    xgb::set_param(b, "base_score", param_text(mean_t));
+    // Starting from the mean (median) target saves the first rounds' worth of trees on
+    // log-latencies far from 0.5.
+    xgb::set_param(b, "base_score", param_text(o.absolute_loss ? median(train_t) : mean(train_t)));
   }
 
-  /// Adds one tree; returns the validation RMSE (NaN without validation rows).
+  /// Adds one tree; returns the validation error (NaN without validation rows): RMSE, or the mean
+  /// absolute error with absolute_loss.
   double step() {
     ESM_XGB(XGBoosterUpdateOneIter(booster_.get(), static_cast<int>(rounds_), train_.get()));
     ++rounds_;
@@ -125,9 +142,13 @@ class stepper {
     const float* pred = nullptr;
     // The booster caches `valid`'s margins, so each round adds only its new tree.
     ESM_XGB(XGBoosterPredictFromDMatrix(booster_.get(), valid_.get(), predict_config, &shape, &dim, &pred));
-    double sse = 0;
-    for (std::size_t i = 0; i < valid_t_.size(); ++i) sse += (pred[i] - valid_t_[i]) * (pred[i] - valid_t_[i]);
-    return std::sqrt(sse / static_cast<double>(valid_t_.size()));
+    double sum = 0;
+    for (std::size_t i = 0; i < valid_t_.size(); ++i) {
+      const double e = pred[i] - valid_t_[i];
+      sum += absolute_ ? std::abs(e) : e * e;
+    }
+    const double mean_error = sum / static_cast<double>(valid_t_.size());
+    return absolute_ ? mean_error : std::sqrt(mean_error);
   }
 
   /// The booster with its first `keep` trees (all of them when keep >= the rounds grown).
@@ -148,6 +169,7 @@ class stepper {
  private:
   xgb::dmatrix train_, valid_;
   std::span<const double> valid_t_;
+  bool absolute_ = false;
   xgb::booster booster_;
   std::size_t rounds_ = 0;
 };
@@ -342,12 +364,14 @@ model_state xgboost_regressor::save() const {
 }
 
 void xgboost_regressor::load(const model_state& state) {
-  const bool v1 = state.contains("version") && state.count("version") == 1;
-  detail::check_header(state, kind(), v1 ? 1 : state_version);
+  const std::uint64_t version = state.contains("version") ? state.count("version") : state_version;
+  detail::check_header(state, kind(), version >= 1 && version < state_version ? version : state_version);
   xgboost_options o;
   const std::span<const detail::option_field<xgboost_options>> fields(option_fields);
-  if (v1) o.max_bin = version1_max_bin;
-  detail::read_options<xgboost_options>(state, o, v1 ? fields.first(fields.size() - 1) : fields);
+  if (version == 1) o.max_bin = version1_max_bin;
+  // Older versions lack the newest fields (option_fields lists them in the order they came).
+  const std::size_t missing = version < state_version ? state_version - version : 0;
+  detail::read_options<xgboost_options>(state, o, fields.first(fields.size() - missing));
   o.validate();
   const auto& model = state.bytes("booster_ubj");
   auto h = std::make_unique<handles>();
