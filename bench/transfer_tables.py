@@ -79,9 +79,24 @@ def verdict(src, out, targets, k):
     print()
 
 
+def over_k(src, out, targets):
+    means = {t: sweep(out, t) for t in targets}
+    ks = sorted({k for k, _, _ in means[targets[0]]})
+    print("### ±10% over K: adapt (random picks) / adapt (select picks) / scratch (random picks)\n")
+    print("| target | ceiling | " + " | ".join(f"K={k}" for k in ks) + " |")
+    print("|---|---|" + "---|" * len(ks))
+    for t in targets:
+        s = means[t]
+        cells = [f"{s[(k, 'random', 'adapt')]['w10']:.1f} / {s[(k, 'select', 'adapt')]['w10']:.1f} / "
+                 f"{s[(k, 'random', 'scratch_compact')]['w10']:.1f}" for k in ks]
+        print(f"| {t} | {ceiling(src, t)['w10']:.1f} | " + " | ".join(cells) + " |")
+    print()
+
+
 def tables(src, out, targets):
     verdict(src, out, targets, 10)
     verdict(src, out, targets, 5)
+    over_k(src, out, targets)
     print("\n### Every K (means over seeds; ±10% min: the worst seed; cov90: adapt's 90% interval on the archs not picked)\n")
     print("| target | K | picker | method | ±5% | ±10% | ±10% min | MAPE % | Spearman | cov90 | fit ms |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")

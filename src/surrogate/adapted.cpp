@@ -195,7 +195,7 @@ log_adapter fit_log_adapter(matrix_view z, matrix_view x, std::span<const double
   const block features = make_block(to_eigen(x));
   const std::size_t m = z.cols;
   const Eigen::Map<const Eigen::VectorXd> te(t.data(), k);
-  const bool rescale_only = t.size() < options.rescale_only_below;
+  const bool rescale_only = m > 0 && t.size() < options.rescale_only_below;  // without sources: the from-scratch ridge
 
   struct prepared {
     block slope, others;

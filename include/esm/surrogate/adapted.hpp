@@ -27,7 +27,8 @@ namespace esm::surrogate {
 /// sweep chose (docs/transfer.md, "How the defaults were chosen").
 struct log_adapter_options {
   /// Below this many rows only the plain rescale of the base is fitted (slope, other sources and
-  /// features off): leave-one-out over 125 candidates on 5 rows overfits. 0: never.
+  /// features off): leave-one-out over 125 candidates on 5 rows overfits. 0: never. Without
+  /// sources it does not apply (the fit is then the from-scratch ridge on the features).
   std::size_t rescale_only_below = 10;
   /// Also try as base the mean log prediction of the best 2, 3, ... sources (ranked by their plain
   /// rescale's leave-one-out error), so that the other-sources block shrinks toward a consensus
