@@ -78,6 +78,21 @@ TEST(LogAdapter, BelowTheRescaleThresholdOnlyTheFactorIsFittedEvenWhereTheRowsSh
   EXPECT_GT(b.slope_strength, 0.0);
 }
 
+TEST(LogAdapter, WithoutSourcesTheRescaleThresholdLeavesTheFeatureRidgeOn) {
+  rng r(11);
+  const std::size_t k = 8;
+  matrix x(k, 2);
+  std::vector<double> t(k);
+  for (std::size_t i = 0; i < k; ++i) {
+    x(i, 0) = r.normal();
+    x(i, 1) = r.normal();
+    t[i] = 1.0 + 0.5 * x(i, 0) + 0.01 * r.normal();
+  }
+  const auto a = fit_log_adapter(matrix(k, 0), x, t, {.rescale_only_below = 10});
+  EXPECT_GT(a.features_strength, 0.0);
+  EXPECT_GT(a.feature_weight[0], 0.3);
+}
+
 TEST(LogAdapter, APooledBaseAveragesSourcesWhoseErrorsAreIndependent) {
   rng r(9);
   const std::size_t k = 60;
