@@ -4,8 +4,13 @@
 // surrogate/adapted.hpp), with the sources' predictions computed once per target rather than once
 // per fit: the numbers are those of the commands, minus their file handling.
 //
-// Usage: esm_bench_transfer TARGET.h5 SOURCE.model.h5...   Env: KS (5,10,20,50,100), SEEDS (20)
-// Prints CSV: k,seed,picker,method,within_5,within_10,mape_percent,spearman,coverage_90,fit_ms
+// Usage: esm_bench_transfer TARGET.h5 SOURCE.model.h5...   Env: KS (5,10,20,50,100), SEEDS (20),
+//   FIRST_SEED (0; the development split used 100), ADAPT_RESCALE_BELOW and ADAPT_POOLED (adapt's
+//   options; unset: the library's defaults)
+// Prints CSV: k,seed,picker,method,within_5,within_10,mape_percent,spearman,coverage_90,
+//   coverage_90_conformal,fit_ms,base,slope,others,features. coverage_90 is of the intervals esm
+//   adapt writes (conformal with the small-sample floor), coverage_90_conformal of the conformal
+//   quantile alone; base..features is the fit's choice (base source(s), each block's strength, 0 = off).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -39,9 +44,20 @@ std::vector<std::size_t> parse_list(const char* text, const char* fallback) {
 
 struct scored {
   esm::surrogate::regression_metrics m;
-  double coverage = std::nan("");
+  double coverage = std::nan(""), coverage_conformal = std::nan("");
   double fit_ms = 0;
+  esm::surrogate::log_adapter fit;
 };
+
+double coverage_of(const esm::train::interval_table& table, const std::vector<double>& pred, const std::vector<double>& truth,
+                   const std::vector<int>& bins, const std::vector<std::size_t>& rest) {
+  double hit = 0;
+  for (std::size_t r = 0; r < rest.size(); ++r) {
+    const auto [lo, hi] = esm::train::interval_for(table, pred[r], bins[rest[r]]);
+    hit += truth[r] >= lo && truth[r] <= hi;
+  }
+  return hit / static_cast<double>(rest.size());
+}
 
 /// Predictions of `a` on the rows not picked, scored; intervals from its leave-one-out predictions.
 scored score(const esm::surrogate::log_adapter& a, matrix_view z, matrix_view x, const std::vector<double>& y,
@@ -62,13 +78,8 @@ scored score(const esm::surrogate::log_adapter& a, matrix_view z, matrix_view x,
     yk.push_back(y[picks[j]]);
     bk.push_back(bins[picks[j]]);
   }
-  const auto table = esm::train::fit_intervals(loo_ms, yk, bk, esm::train::interval_level);
-  double hit = 0;
-  for (std::size_t r = 0; r < rest.size(); ++r) {
-    const auto [lo, hi] = esm::train::interval_for(table, pred[r], bins[rest[r]]);
-    hit += truth[r] >= lo && truth[r] <= hi;
-  }
-  s.coverage = hit / static_cast<double>(rest.size());
+  s.coverage = coverage_of(esm::train::fit_intervals_small_sample(loo_ms, yk, bk, esm::train::interval_level), pred, truth, bins, rest);
+  s.coverage_conformal = coverage_of(esm::train::fit_intervals(loo_ms, yk, bk, esm::train::interval_level), pred, truth, bins, rest);
   return s;
 }
 
@@ -80,6 +91,7 @@ scored timed(Fit&& fit, matrix_view z, matrix_view x, const std::vector<double>&
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   auto s = score(a, z, x, y, bins, picks, rest, intervals);
   s.fit_ms = ms;
+  s.fit = a;
   return s;
 }
 
@@ -107,9 +119,13 @@ int main(int argc, char** argv) try {
   std::vector<double> t(n);
   for (std::size_t i = 0; i < n; ++i) t[i] = std::log(data.y[i]);
 
-  std::printf("k,seed,picker,method,within_5,within_10,mape_percent,spearman,coverage_90,fit_ms\n");
+  esm::surrogate::log_adapter_options options;
+  if (const char* v = std::getenv("ADAPT_RESCALE_BELOW")) options.rescale_only_below = std::stoul(v);
+  if (const char* v = std::getenv("ADAPT_POOLED")) options.pooled_bases = std::string(v) == "1";
+  const std::size_t first_seed = parse_list(std::getenv("FIRST_SEED"), "0").front();
+  std::printf("k,seed,picker,method,within_5,within_10,mape_percent,spearman,coverage_90,coverage_90_conformal,fit_ms,base,slope,others,features\n");
   for (const auto k : parse_list(std::getenv("KS"), "5,10,20,50,100")) {
-    for (std::size_t seed = 0; seed < parse_list(std::getenv("SEEDS"), "20").front(); ++seed) {
+    for (std::size_t seed = first_seed; seed < first_seed + parse_list(std::getenv("SEEDS"), "20").front(); ++seed) {
       for (const char* picker : {"random", "select"}) {
         std::vector<std::size_t> picks;
         if (picker[0] == 'r') {
@@ -133,13 +149,14 @@ int main(int argc, char** argv) try {
         const auto tk = esm::surrogate::select(t, picks);
         const matrix none_k(k, 0), none(n, 0);
         const std::pair<const char*, scored> rows[] = {
-            {"adapt", timed([&] { return esm::surrogate::fit_log_adapter(zk, xk, tk); }, z, x, data.y, data.bins, picks, rest, true)},
+            {"adapt", timed([&] { return esm::surrogate::fit_log_adapter(zk, xk, tk, options); }, z, x, data.y, data.bins, picks, rest, true)},
             {"rescaled_best_source", timed([&] { return esm::surrogate::fit_rescaled_best(zk, tk); }, z, none, data.y, data.bins, picks, rest, true)},
             {"scratch_compact", timed([&] { return esm::surrogate::fit_log_adapter(none_k, ck, tk); }, none, compact, data.y, data.bins, picks, rest, true)},
         };
         for (const auto& [method, s] : rows) {
-          std::printf("%zu,%zu,%s,%s,%.6f,%.6f,%.4f,%.6f,%.4f,%.2f\n", k, seed, picker, method, s.m.within_5,
-                      s.m.within_10, s.m.mape_percent, s.m.spearman_rho, s.coverage, s.fit_ms);
+          std::printf("%zu,%zu,%s,%s,%.6f,%.6f,%.4f,%.6f,%.4f,%.4f,%.2f,%s,%g,%g,%g\n", k, seed, picker, method, s.m.within_5,
+                      s.m.within_10, s.m.mape_percent, s.m.spearman_rho, s.coverage, s.coverage_conformal, s.fit_ms,
+                      s.fit.base_label().c_str(), s.fit.slope_strength, s.fit.sources_strength, s.fit.features_strength);
         }
       }
     }

@@ -4,6 +4,9 @@
 transfer_tables.py SRC OUT TARGET...   markdown: the K = 10 verdict against each target's ceiling
                                        (its own 5,000-arch model's 5-fold CV, SRC/T.s0.cv.csv), then
                                        every K, picker and method, means over the seeds
+transfer_tables.py --variants SRC TARGETS OUT...   one line per sweep folder (an adapter variant on
+                                       the development seeds): targets met at K = 10, mean ±10% and
+                                       MAPE of adapt over the targets at each K, random / select picks
 transfer_tables.py --check ESM OUT T   the command path (esm select/import/adapt/predict) against
                                        esm_bench_transfer's row for K = 10, seed 0, select picks
 """
@@ -43,6 +46,12 @@ def sweep(out, t):
             "sp": statistics.mean([v for v in col("spearman") if not math.isnan(v)] or [math.nan]),
             "sp_undefined": sum(math.isnan(v) for v in col("spearman")),
             "cov": 100 * statistics.mean(col("coverage_90")),
+            "cov_conformal": 100 * statistics.mean(col("coverage_90_conformal")),
+            # The fit's choice: share of the seeds with each block on, and with a pooled base.
+            "slope_on": 100 * statistics.mean(float(r["slope"]) > 0 for r in rows),
+            "others_on": 100 * statistics.mean(float(r["others"]) > 0 for r in rows),
+            "features_on": 100 * statistics.mean(float(r["features"]) > 0 for r in rows),
+            "pooled": 100 * statistics.mean("+" in r["base"] for r in rows),
             "fit_ms": statistics.mean(col("fit_ms")),
         }
     return means
@@ -70,9 +79,24 @@ def verdict(src, out, targets, k):
     print()
 
 
+def over_k(src, out, targets):
+    means = {t: sweep(out, t) for t in targets}
+    ks = sorted({k for k, _, _ in means[targets[0]]})
+    print("### ±10% over K: adapt (random picks) / adapt (select picks) / scratch (random picks)\n")
+    print("| target | ceiling | " + " | ".join(f"K={k}" for k in ks) + " |")
+    print("|---|---|" + "---|" * len(ks))
+    for t in targets:
+        s = means[t]
+        cells = [f"{s[(k, 'random', 'adapt')]['w10']:.1f} / {s[(k, 'select', 'adapt')]['w10']:.1f} / "
+                 f"{s[(k, 'random', 'scratch_compact')]['w10']:.1f}" for k in ks]
+        print(f"| {t} | {ceiling(src, t)['w10']:.1f} | " + " | ".join(cells) + " |")
+    print()
+
+
 def tables(src, out, targets):
     verdict(src, out, targets, 10)
     verdict(src, out, targets, 5)
+    over_k(src, out, targets)
     print("\n### Every K (means over seeds; ±10% min: the worst seed; cov90: adapt's 90% interval on the archs not picked)\n")
     print("| target | K | picker | method | ±5% | ±10% | ±10% min | MAPE % | Spearman | cov90 | fit ms |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -84,9 +108,34 @@ def tables(src, out, targets):
                     m = s[(k, picker, method)]
                     print(f"| {t} | {k} | {picker} | {method} | {m['w5']:.1f} | {m['w10']:.1f} | {m['w10_min']:.1f} | "
                           f"{m['mape']:.2f} | {m['sp']:.4f}{'*' if m['sp_undefined'] else ''} | {m['cov']:.1f} | {m['fit_ms']:.1f} |")
+    print("\n### adapt's choice and intervals (all targets; % of fits with each block on; 90% interval coverage "
+          "on the archs not picked: as written, and the conformal quantile alone)\n")
+    print("| K | picker | pooled base | slope | other sources | features | cov90 | cov90 conformal alone |")
+    print("|---|---|---|---|---|---|---|---|")
+    all_means = [sweep(out, t) for t in targets]
+    for k in sorted({k for k, _, _ in all_means[0]}):
+        for picker in ["random", "select"]:
+            ms = [s[(k, picker, "adapt")] for s in all_means]
+            avg = lambda c: statistics.mean(m[c] for m in ms)
+            print(f"| {k} | {picker} | {avg('pooled'):.0f}% | {avg('slope_on'):.0f}% | {avg('others_on'):.0f}% | "
+                  f"{avg('features_on'):.0f}% | {avg('cov'):.1f} ({min(m['cov'] for m in ms):.1f}-{max(m['cov'] for m in ms):.1f}) | "
+                  f"{avg('cov_conformal'):.1f} |")
     n = {m["n"] for t in targets for m in sweep(out, t).values()}
     print(f"\nseeds per cell: {sorted(n)}. *: Spearman undefined for some seeds (a constant prediction: the "
           "from-scratch fit kept its intercept alone); the mean is over the others.")
+
+
+def variants(src, targets, outs):
+    for out in outs:
+        means = {t: sweep(out, t) for t in targets}
+        ks = sorted({k for k, _, _ in means[targets[0]]})
+        met = {p: sum(meets(means[t][(10, p, "adapt")], ceiling(src, t)) == "yes" for t in targets) for p in ["random", "select"]}
+        cells = []
+        for k in ks:
+            cell = lambda p, c: statistics.mean(means[t][(k, p, "adapt")][c] for t in targets)
+            cells.append(f"K={k} {cell('random', 'w10'):.1f}/{cell('select', 'w10'):.1f}% "
+                         f"MAPE {cell('random', 'mape'):.2f}/{cell('select', 'mape'):.2f}")
+        print(f"{out}: met at K=10 {met['random']}/{met['select']} of {len(targets)}; " + "; ".join(cells))
 
 
 def check(esm, out, t):
@@ -118,7 +167,9 @@ def check(esm, out, t):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--check":
+    if sys.argv[1] == "--variants":
+        variants(sys.argv[2], sys.argv[3].split(), sys.argv[4:])
+    elif sys.argv[1] == "--check":
         check(*sys.argv[2:5])
     else:
         tables(sys.argv[1], sys.argv[2], sys.argv[3:])

@@ -108,14 +108,18 @@ void check_inputs(matrix_view z, matrix_view x, std::span<const double> t) {
 }
 
 /// The adapter of candidate `c` for base `s` in original units.
-log_adapter assemble(const candidate& c, std::size_t s, std::size_t sources, std::size_t features, double u_mean,
-                     const std::array<const block*, 3>& blocks, std::span<const std::size_t> other_sources,
+log_adapter assemble(const candidate& c, const std::vector<std::size_t>& base, std::size_t sources, std::size_t features,
+                     double u_mean, const std::array<const block*, 3>& blocks, std::span<const std::size_t> other_sources,
                      std::span<const double> t) {
   log_adapter a;
-  a.base = s;
+  a.base = base.empty() ? 0 : base.front();
+  a.base_sources = base;
   a.source_weight.assign(sources, 0.0);
   a.feature_weight.assign(features, 0.0);
-  if (sources > 0) a.source_weight[s] = 1.0;
+  // The base's own weights: 1/|base| on each source averaged into it.
+  std::vector<double> base_weight(sources, 0.0);
+  for (auto j : base) base_weight[j] = 1.0 / static_cast<double>(base.size());
+  for (std::size_t j = 0; j < sources; ++j) a.source_weight[j] = base_weight[j];
   a.intercept = u_mean;
   const auto k = static_cast<double>(t.size());
   for (int b = 0; b < 3; ++b) {
@@ -128,10 +132,10 @@ log_adapter assemble(const candidate& c, std::size_t s, std::size_t sources, std
       a.intercept -= w * bl.mean[static_cast<std::size_t>(j)];
       const std::size_t col = bl.source_col[static_cast<std::size_t>(j)];
       if (b == 0) {
-        a.source_weight[s] += w;
+        for (std::size_t q = 0; q < sources; ++q) a.source_weight[q] += w * base_weight[q];
       } else if (b == 1) {
         a.source_weight[other_sources[col]] += w;
-        a.source_weight[s] -= w;
+        for (std::size_t q = 0; q < sources; ++q) a.source_weight[q] -= w * base_weight[q];
       } else {
         a.feature_weight[col] += w;
       }
@@ -155,6 +159,13 @@ double log_adapter::predict_log(const double* z, const double* x) const {
   return v;
 }
 
+std::string log_adapter::base_label() const {
+  if (base_sources.empty()) return std::to_string(base);
+  std::string out;
+  for (auto j : base_sources) out += (out.empty() ? "" : "+") + std::to_string(j);
+  return out;
+}
+
 std::string log_adapter::describe() const {
   auto on = [](double s) {
     char t[32];
@@ -164,6 +175,9 @@ std::string log_adapter::describe() const {
   char head[200];
   if (source_weight.empty()) {
     std::snprintf(head, sizeof head, "no sources, intercept %.4g", intercept);
+  } else if (base_sources.size() > 1) {
+    std::snprintf(head, sizeof head, "base: mean log prediction of sources %s, factor x%.4g", base_label().c_str(),
+                  std::exp(intercept));
   } else {
     std::snprintf(head, sizeof head, "base source %zu, log weight %.4g, factor x%.4g", base, source_weight[base],
                   std::exp(intercept));
@@ -174,13 +188,14 @@ std::string log_adapter::describe() const {
          ", features " + on(features_strength) + tail;
 }
 
-log_adapter fit_log_adapter(matrix_view z, matrix_view x, std::span<const double> t) {
+log_adapter fit_log_adapter(matrix_view z, matrix_view x, std::span<const double> t, const log_adapter_options& options) {
   check_inputs(z, x, t);
   const auto k = static_cast<Eigen::Index>(t.size());
   const Eigen::MatrixXd ze = to_eigen(z);
   const block features = make_block(to_eigen(x));
   const std::size_t m = z.cols;
   const Eigen::Map<const Eigen::VectorXd> te(t.data(), k);
+  const bool rescale_only = m > 0 && t.size() < options.rescale_only_below;  // without sources: the from-scratch ridge
 
   struct prepared {
     block slope, others;
@@ -188,46 +203,74 @@ log_adapter fit_log_adapter(matrix_view z, matrix_view x, std::span<const double
     Eigen::VectorXd uc;
     double u_mean = 0;
   };
-  auto prepare = [&](std::size_t s) {
+  // A base is a set of sources whose log predictions are averaged (one source unless pooled).
+  auto prepare = [&](const std::vector<std::size_t>& base) {
     prepared p;
-    const Eigen::VectorXd offset = m > 0 ? Eigen::VectorXd(ze.col(static_cast<Eigen::Index>(s))) : Eigen::VectorXd::Zero(k);
+    Eigen::VectorXd offset = Eigen::VectorXd::Zero(k);
+    for (auto j : base) offset += ze.col(static_cast<Eigen::Index>(j)) / static_cast<double>(base.size());
     const Eigen::VectorXd u = te - offset;
     p.u_mean = u.mean();
     p.uc = u.array() - p.u_mean;
     if (m > 0) {
       p.slope = make_block(offset);
-      Eigen::MatrixXd diffs(k, static_cast<Eigen::Index>(m - 1));
-      for (std::size_t j = 0, c = 0; j < m; ++j) {
-        if (j == s) continue;
-        diffs.col(static_cast<Eigen::Index>(c++)) = ze.col(static_cast<Eigen::Index>(j)) - offset;
-        p.other_index.push_back(j);
-      }
+      for (std::size_t j = 0; j < m; ++j)
+        if (!(base.size() == 1 && base.front() == j)) p.other_index.push_back(j);
+      Eigen::MatrixXd diffs(k, static_cast<Eigen::Index>(p.other_index.size()));
+      for (std::size_t c = 0; c < p.other_index.size(); ++c)
+        diffs.col(static_cast<Eigen::Index>(c)) = ze.col(static_cast<Eigen::Index>(p.other_index[c])) - offset;
       p.others = make_block(diffs);
     }
     return p;
   };
-
-  // The base: the source whose rescale (with the slope block at any strength) leaves the least LOO error.
-  std::size_t base = 0;
-  if (m > 1) {
+  // LOO error of a base's rescale, with the slope block at any strength it may take.
+  auto base_error = [&](const std::vector<std::size_t>& base) {
+    const prepared p = prepare(base);
     double best = std::numeric_limits<double>::infinity();
-    for (std::size_t s = 0; s < m; ++s) {
-      const prepared p = prepare(s);
-      for (double a : strengths) {
-        const auto c = score({&p.slope, nullptr, nullptr}, {a, 0, 0}, p.uc);
-        if (c.mse < best) best = c.mse, base = s;
+    for (double a : strengths) {
+      if (rescale_only && a > 0) continue;
+      best = std::min(best, score({&p.slope, nullptr, nullptr}, {a, 0, 0}, p.uc).mse);
+    }
+    return best;
+  };
+
+  // The base: the candidate whose rescale (with the slope block at any strength) leaves the least LOO error.
+  std::vector<std::size_t> base;
+  if (m > 0) base = {0};
+  if (m > 1) {
+    std::vector<std::pair<double, std::size_t>> single;
+    for (std::size_t s = 0; s < m; ++s) single.emplace_back(base_error({s}), s);
+    std::vector<std::vector<std::size_t>> bases;
+    for (const auto& [e, s] : single) bases.push_back({s});
+    if (options.pooled_bases) {
+      // The best 2, 3, ..., m sources by their plain rescale's LOO error, averaged.
+      std::vector<std::pair<double, std::size_t>> plain;
+      for (std::size_t s = 0; s < m; ++s) {
+        const prepared p = prepare({s});
+        plain.emplace_back(score({&p.slope, nullptr, nullptr}, {0, 0, 0}, p.uc).mse, s);
       }
+      std::stable_sort(plain.begin(), plain.end());
+      for (std::size_t n = 2; n <= m; ++n) {
+        std::vector<std::size_t> top;
+        for (std::size_t i = 0; i < n; ++i) top.push_back(plain[i].second);
+        std::sort(top.begin(), top.end());
+        bases.push_back(std::move(top));
+      }
+    }
+    double best = std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < bases.size(); ++i) {
+      const double e = i < m ? single[i].first : base_error(bases[i]);
+      if (e < best) best = e, base = bases[i];
     }
   }
   const prepared p = prepare(base);
   const std::array<const block*, 3> blocks{m > 0 ? &p.slope : nullptr, m > 1 ? &p.others : nullptr, &features};
   std::vector<candidate> all;
   for (double a : strengths) {
-    if (m == 0 && a > 0) continue;
+    if ((m == 0 || rescale_only) && a > 0) continue;
     for (double b : strengths) {
-      if (m < 2 && b > 0) continue;
+      if ((m < 2 || rescale_only) && b > 0) continue;
       for (double f : strengths) {
-        if (features.cols.cols() == 0 && f > 0) continue;
+        if ((features.cols.cols() == 0 || rescale_only) && f > 0) continue;
         all.push_back(score(blocks, {a, b, f}, p.uc));
       }
     }
@@ -275,7 +318,8 @@ log_adapter fit_rescaled_best(matrix_view z, std::span<const double> t) {
   return a;
 }
 
-adapted_regressor::adapted_regressor(std::vector<std::unique_ptr<regressor>> sources) : sources_(std::move(sources)) {}
+adapted_regressor::adapted_regressor(std::vector<std::unique_ptr<regressor>> sources, log_adapter_options options)
+    : sources_(std::move(sources)), options_(options) {}
 
 matrix adapted_regressor::source_log_predictions(matrix_view x) const {
   matrix z(x.rows, sources_.size());
@@ -299,7 +343,7 @@ void adapted_regressor::fit(matrix_view x, std::span<const double> y_ms, std::ui
   const matrix z = source_log_predictions(x);
   std::vector<double> t(y_ms.size());
   for (std::size_t i = 0; i < t.size(); ++i) t[i] = std::log(y_ms[i]);
-  adapter_ = fit_log_adapter(z, x, t);
+  adapter_ = fit_log_adapter(z, x, t, options_);
   features_ = x.cols;
   fitted_ = true;
 }
@@ -362,7 +406,7 @@ void adapted_regressor::load(const model_state& state) {
 std::unique_ptr<regressor> adapted_regressor::clone_unfitted() const {
   std::vector<std::unique_ptr<regressor>> copies;
   for (const auto& s : sources_) copies.push_back(load_regressor(s->save()));
-  return std::make_unique<adapted_regressor>(std::move(copies));
+  return std::make_unique<adapted_regressor>(std::move(copies), options_);
 }
 
 }  // namespace esm::surrogate

@@ -255,7 +255,7 @@ adapt_outcome adapt(const adapt_request& req) {
   const auto loo_ms = exp_of(a.loo_log);
   std::vector<std::size_t> fold_of_row(data.y.size());
   for (std::size_t i = 0; i < fold_of_row.size(); ++i) fold_of_row[i] = i;
-  const auto hits = cross_conformal_hits(loo_ms, data.y, data.bins, fold_of_row, interval_level);
+  const auto hits = cross_conformal_hits(loo_ms, data.y, data.bins, fold_of_row, interval_level, /*small_sample=*/true);
   double covered = 0;
   for (double h : hits) covered += h;
   out.loo_coverage_90 = covered / static_cast<double>(hits.size());
@@ -276,7 +276,7 @@ adapt_outcome adapt(const adapt_request& req) {
   info.members = 1;
   info.kinds = {"adapted"};
   info.domain = common_domain(sources);
-  info.intervals = fit_intervals(loo_ms, data.y, data.bins, interval_level);
+  info.intervals = fit_intervals_small_sample(loo_ms, data.y, data.bins, interval_level);
   for (const auto& s : sources) {
     info.adapted_from.push_back(std::filesystem::absolute(s.path).string());
     info.adapted_from_sha256.push_back(s.sha256);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <limits>
 #include <map>
 #include <set>
@@ -92,6 +93,46 @@ interval_table fit_intervals(const std::vector<double>& predicted, const std::ve
   return t;
 }
 
+double student_t_quantile(double p, double df) {
+  if (!(p > 0 && p < 1) || !(df >= 1)) throw error("student_t_quantile: needs p in (0, 1) and df >= 1");
+  if (p < 0.5) return -student_t_quantile(1 - p, df);
+  const double log_norm = std::lgamma((df + 1) / 2) - std::lgamma(df / 2) - 0.5 * std::log(df * std::numbers::pi);
+  auto density = [&](double x) { return std::exp(log_norm - (df + 1) / 2 * std::log1p(x * x / df)); };
+  auto cdf = [&](double x) {  // 1/2 + the integral of the density over [0, x] (Simpson, 2000 panels)
+    constexpr int panels = 2000;
+    const double h = x / panels;
+    double sum = density(0) + density(x);
+    for (int i = 1; i < panels; ++i) sum += (i % 2 ? 4 : 2) * density(i * h);
+    return 0.5 + sum * h / 3;
+  };
+  double lo = 0, hi = 1;
+  while (cdf(hi) < p && hi < 1e6) hi *= 2;
+  for (int it = 0; it < 60; ++it) {
+    const double mid = (lo + hi) / 2;
+    (cdf(mid) < p ? lo : hi) = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+interval_table fit_intervals_small_sample(const std::vector<double>& predicted, const std::vector<double>& y,
+                                          const std::vector<int>& bins, double level) {
+  auto t = fit_intervals(predicted, y, bins, level);
+  const std::size_t n = y.size();
+  if (n < 3) return t;
+  std::vector<double> r(n);
+  double mean = 0;
+  for (std::size_t i = 0; i < n; ++i) mean += (r[i] = std::log(y[i] / predicted[i])) / static_cast<double>(n);
+  double sq = 0;
+  for (double v : r) sq += (v - mean) * (v - mean);
+  const double nd = static_cast<double>(n);
+  const double half = student_t_quantile((1 + level) / 2, nd - 1) * std::sqrt(sq / (nd - 1)) * std::sqrt(1 + 1 / nd);
+  // The narrowest bin sets the floor: q s_b >= half in every bin.
+  double narrowest = t.pooled_scale;
+  for (double s : t.scale) narrowest = std::min(narrowest, s);
+  t.q = std::max(t.q, half / narrowest);
+  return t;
+}
+
 std::pair<double, double> interval_for(const interval_table& t, double predicted, int bin) {
   if (!t.known) return {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
   double m = t.pooled_centre, s = t.pooled_scale;
@@ -106,7 +147,7 @@ std::pair<double, double> interval_for(const interval_table& t, double predicted
 
 std::vector<double> cross_conformal_hits(const std::vector<double>& predicted, const std::vector<double>& y,
                                          const std::vector<int>& bins, const std::vector<std::size_t>& fold_of_row,
-                                         double level) {
+                                         double level, bool small_sample) {
   if (fold_of_row.size() != y.size()) throw error("cross_conformal_hits: mismatched sizes");
   const std::set<std::size_t> folds(fold_of_row.begin(), fold_of_row.end());
   std::vector<double> hits(y.size(), 0.0);
@@ -120,7 +161,7 @@ std::vector<double> cross_conformal_hits(const std::vector<double>& predicted, c
       b.push_back(bins[i]);
     }
     if (p.empty()) continue;  // one fold only: nothing to calibrate on, counted as not covered
-    const auto table = fit_intervals(p, t, b, level);
+    const auto table = small_sample ? fit_intervals_small_sample(p, t, b, level) : fit_intervals(p, t, b, level);
     for (std::size_t i = 0; i < y.size(); ++i) {
       if (fold_of_row[i] != k) continue;
       const auto [lo, hi] = interval_for(table, predicted[i], bins[i]);

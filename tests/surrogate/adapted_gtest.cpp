@@ -68,6 +68,52 @@ TEST(LogAdapter, AResidualOnAFeatureIsCorrectedWithManyRowsAndLeftAloneWithFew) 
   EXPECT_EQ(b.slope_strength, 0.0);
 }
 
+TEST(LogAdapter, BelowTheRescaleThresholdOnlyTheFactorIsFittedEvenWhereTheRowsShowASlope) {
+  const auto d = make_rows(40, 2, 0, 1.4, 0.5, 0.01, 2);
+  const auto a = fit_log_adapter(d.z, matrix(40, 0), d.t, {.rescale_only_below = 41});
+  EXPECT_EQ(a.slope_strength, 0.0);
+  EXPECT_EQ(a.sources_strength, 0.0);
+  EXPECT_DOUBLE_EQ(a.source_weight[a.base], 1.0);
+  const auto b = fit_log_adapter(d.z, matrix(40, 0), d.t, {.rescale_only_below = 40});
+  EXPECT_GT(b.slope_strength, 0.0);
+}
+
+TEST(LogAdapter, WithoutSourcesTheRescaleThresholdLeavesTheFeatureRidgeOn) {
+  rng r(11);
+  const std::size_t k = 8;
+  matrix x(k, 2);
+  std::vector<double> t(k);
+  for (std::size_t i = 0; i < k; ++i) {
+    x(i, 0) = r.normal();
+    x(i, 1) = r.normal();
+    t[i] = 1.0 + 0.5 * x(i, 0) + 0.01 * r.normal();
+  }
+  const auto a = fit_log_adapter(matrix(k, 0), x, t, {.rescale_only_below = 10});
+  EXPECT_GT(a.features_strength, 0.0);
+  EXPECT_GT(a.feature_weight[0], 0.3);
+}
+
+TEST(LogAdapter, APooledBaseAveragesSourcesWhoseErrorsAreIndependent) {
+  rng r(9);
+  const std::size_t k = 60;
+  matrix z(k, 3);
+  std::vector<double> t(k);
+  for (std::size_t i = 0; i < k; ++i) {
+    t[i] = std::log(5.0) + 0.6 * r.normal();
+    z(i, 0) = t[i] + 0.1 * r.normal();
+    z(i, 1) = t[i] + 0.1 * r.normal();
+    z(i, 2) = t[i] + 0.8 * r.normal();  // a poor source: not in the pool
+  }
+  const auto a = fit_log_adapter(z, matrix(k, 0), t, {.pooled_bases = true});
+  ASSERT_EQ(a.base_sources, (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(a.base_label(), "0+1");
+  EXPECT_NEAR(a.source_weight[0], 0.5, 0.1);
+  EXPECT_NEAR(a.source_weight[1], 0.5, 0.1);
+  EXPECT_NEAR(a.source_weight[2], 0.0, 0.05);
+  // Without pooling the base is one source.
+  EXPECT_EQ(fit_log_adapter(z, matrix(k, 0), t, {.pooled_bases = false}).base_sources.size(), 1u);
+}
+
 TEST(LogAdapter, LeaveOneOutIsExactForTheInterceptAlone) {
   const std::vector<double> t{1.0, 2.0, 4.0, 7.0};
   const auto a = fit_log_adapter(matrix(4, 0), matrix(4, 0), t);

@@ -9,6 +9,7 @@
 #include "esm/common/random.hpp"
 #include "esm/space/space.hpp"
 #include "esm/train/adapt.hpp"
+#include "esm/train/intervals.hpp"
 
 namespace esm::train {
 namespace {
@@ -91,6 +92,42 @@ TEST(CompactFeatures, StageDepthsSumToTheDepthAndMacsGrowWithResolution) {
   EXPECT_EQ(stages, 10);
   EXPECT_GT(f(1, 0), f(0, 0));
   EXPECT_EQ(f(1, 1), f(0, 1));  // params do not depend on resolution
+}
+
+TEST(StudentT, QuantilesMatchTheTables) {
+  EXPECT_NEAR(student_t_quantile(0.95, 4), 2.131847, 1e-5);
+  EXPECT_NEAR(student_t_quantile(0.95, 9), 1.833113, 1e-5);
+  EXPECT_NEAR(student_t_quantile(0.975, 1), 12.706205, 1e-4);
+  EXPECT_NEAR(student_t_quantile(0.05, 4), -2.131847, 1e-5);
+  EXPECT_NEAR(student_t_quantile(0.95, 1000), 1.646379, 1e-5);
+  EXPECT_THROW((void)student_t_quantile(1.0, 3), error);
+}
+
+TEST(SmallSampleIntervals, FiveRowsGetAtLeastTheStudentTWidthWhereTheConformalQuantileIsTheLargestScore) {
+  const std::vector<double> r{-0.1, -0.05, 0.0, 0.05, 0.1};
+  std::vector<double> p(5, 2.0), y(5);
+  const std::vector<int> bins(5, 3);
+  for (std::size_t i = 0; i < 5; ++i) y[i] = p[i] * std::exp(r[i]);
+  // sd 0.0790569, t_{0.95, 4} 2.131847, sqrt(1 + 1/5): half-width 0.184621 in log space.
+  const auto [lo, hi] = interval_for(fit_intervals_small_sample(p, y, bins, 0.9), 1.0, 3);
+  EXPECT_NEAR(std::log(hi), 0.184621, 1e-5);
+  EXPECT_NEAR(std::log(lo), -0.184621, 1e-5);
+  // The conformal quantile alone stops at the largest residual.
+  const auto [plain_lo, plain_hi] = interval_for(fit_intervals(p, y, bins, 0.9), 1.0, 3);
+  EXPECT_NEAR(std::log(plain_hi), 0.1, 1e-9);
+  EXPECT_NEAR(std::log(plain_lo), -0.1, 1e-9);
+}
+
+TEST(SmallSampleIntervals, ManyNormalRowsKeepAboutTheConformalWidth) {
+  rng g(7);
+  const std::size_t n = 2000;
+  std::vector<double> p(n, 1.0), y(n);
+  const std::vector<int> bins(n, 0);
+  for (auto& v : y) v = std::exp(0.05 * g.normal());
+  const double wide = std::log(interval_for(fit_intervals_small_sample(p, y, bins, 0.9), 1.0, 0).second);
+  const double plain = std::log(interval_for(fit_intervals(p, y, bins, 0.9), 1.0, 0).second);
+  EXPECT_GE(wide, plain);
+  EXPECT_LT(wide, 1.05 * plain);
 }
 
 }  // namespace
